@@ -1,0 +1,226 @@
+// The routing engine: queues, agents, contacts and offers, and the two
+// routing decisions of an ACD. A deterministic state machine: every call
+// takes the current time, fires the timers due by then (offer timeouts,
+// escalation steps, callbacks, wrap-up ends, maximum waits) and appends
+// events to an internal buffer that the caller drains with TakeEvents().
+//
+// Thread affinity: not thread-safe; one thread owns an Engine.
+//
+// Errors are absl::Status with canonical codes: INVALID_ARGUMENT (a bad
+// field; nothing changed), NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION
+// (wrong state), RESOURCE_EXHAUSTED (queue full, limits). A failed call
+// changes nothing, except that timers due by `now` have fired.
+//
+// Time must not go backwards: a `now` earlier than one already seen is
+// treated as the latest time seen.
+#ifndef CCROUTE_SERVER_CORE_ENGINE_H_
+#define CCROUTE_SERVER_CORE_ENGINE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/core/config.h"
+#include "server/core/events.h"
+#include "server/core/types.h"
+
+namespace ccroute::core {
+
+// A snapshot of one contact.
+struct ContactView {
+  std::string id;
+  std::string queue;
+  Channel channel = Channel::kVoice;
+  int priority = 0;
+  ContactState state = ContactState::kQueued;
+  EndReason end_reason = EndReason::kNone;
+  std::string agent_id;  // offered to, or assigned to
+  Time created_at{};
+  Time arrived_at{};      // start of the wait (ordering key with priority)
+  Time offer_deadline{};  // while offered
+  int escalation_step = 0;
+  // 1-based place among the queue's waiting contacts (priority, then
+  // arrival); 0 when not waiting.
+  int position = 0;
+  // Estimated time until answer (see Engine::GetContact); nullopt when no
+  // agent who could take the contact is ready.
+  std::optional<Duration> estimated_wait;
+  std::string customer_id;
+  std::vector<SkillRequirement> requirements;  // the contact's own
+  std::vector<std::pair<std::string, std::string>> attributes;
+  // Set by CreateContact: false when an existing contact was returned.
+  bool created = false;
+};
+
+struct QueueStats {
+  std::string name;
+  int waiting = 0;    // queued or offered
+  int offered = 0;    // of which offered right now
+  int scheduled = 0;  // callbacks not yet due
+  Duration oldest_wait{0};
+  int64_t created = 0;
+  int64_t refused = 0;  // not created: the queue and its overflow were full
+  int64_t answered = 0;
+  int64_t abandoned = 0;
+  int64_t cancelled = 0;
+  int64_t expired = 0;
+  int64_t completed = 0;
+  int64_t overflowed = 0;  // moved out to another queue
+  int64_t transferred_in = 0;
+  int64_t offers = 0;
+  int64_t offers_accepted = 0;
+  int64_t offers_rejected = 0;
+  int64_t offers_timed_out = 0;
+  int64_t offers_rescinded = 0;
+  // Over the rolling window:
+  int64_t window_answered = 0;
+  int64_t window_answered_within_target = 0;
+  int64_t window_abandoned = 0;
+  // Answered within target / (answered + abandoned after the target +
+  // expired); nullopt when the window saw none of those.
+  std::optional<double> service_level;
+  Duration service_level_target{0};
+  double service_level_goal = 0;
+  std::optional<Duration> average_speed_of_answer;
+  std::optional<Duration> average_handle_time;
+  // Estimated wait for a new contact without extra requirements on the
+  // queue's first channel.
+  std::optional<Duration> estimated_wait;
+  int agents_ready = 0;  // READY agents meeting the base requirements
+};
+
+struct AgentStats {
+  std::string id;
+  AgentState state = AgentState::kOffline;
+  std::string reason;
+  Duration time_in_state{0};
+  std::array<int, kChannelCount> load{};
+  std::string offered_contact;
+  std::vector<std::string> contacts;  // assigned or in wrap-up
+  int64_t handled = 0;
+  int missed_offers = 0;  // consecutive
+  // Share of logged-in time with work, out of time with work plus time
+  // ready without work; nullopt before any such time passed.
+  std::optional<double> occupancy;
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineLimits limits = {}, RoutingPolicy policy = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- Administration ---------------------------------------------------
+  // Creates or replaces a queue. Waiting contacts move to the new
+  // requirements keeping their places. Overflow targets are looked up by
+  // name when used, so they may be defined later.
+  absl::Status UpsertQueue(const QueueConfig& queue, Time now);
+  // FAILED_PRECONDITION while the queue has contacts.
+  absl::Status DeleteQueue(std::string_view name, Time now);
+  // Creates or replaces an agent profile; a logged-in agent keeps its state
+  // and work. FAILED_PRECONDITION if a capacity would fall below the load.
+  absl::Status UpsertAgentProfile(const AgentProfile& agent, Time now);
+  // FAILED_PRECONDITION unless the agent is logged out.
+  absl::Status DeleteAgentProfile(std::string_view id, Time now);
+  absl::Status SetRoutingPolicy(const RoutingPolicy& policy, Time now);
+  const RoutingPolicy& routing_policy() const;
+  std::vector<QueueConfig> ListQueues() const;
+  std::vector<AgentProfile> ListAgentProfiles() const;
+
+  // --- Gateways ---------------------------------------------------------
+  // Queues a contact and routes it at once if an agent is available.
+  // Idempotent on request.id: a retry returns the existing (or recently
+  // ended) contact with `created == false`; ALREADY_EXISTS if the retry
+  // names another queue or channel. RESOURCE_EXHAUSTED if the queue and its
+  // overflow are full.
+  absl::StatusOr<ContactView> CreateContact(const ContactRequest& request,
+                                            Time now);
+  // Ends a waiting, scheduled or offered contact as kAbandoned or
+  // kCancelled (an offer is withdrawn). FAILED_PRECONDITION once assigned.
+  absl::Status CancelContact(std::string_view id, EndReason reason, Time now);
+  // Changes the priority and/or the extra requirements of a contact that is
+  // not yet offered; it keeps its arrival time.
+  absl::Status UpdateContact(
+      std::string_view id, std::optional<int> priority,
+      std::optional<std::vector<SkillRequirement>> requirements, Time now);
+  // A snapshot of a live or recently ended contact. The estimated wait is
+  // position x average handle time / ready capacity: the queue's average
+  // handle time over the stats window (the queue's default before any was
+  // measured), divided by the channel capacity of the READY agents eligible
+  // for the contact. It ignores other queues that share those agents.
+  absl::StatusOr<ContactView> GetContact(std::string_view id, Time now);
+
+  // --- Agents -----------------------------------------------------------
+  // OFFLINE -> NOT_READY("login"). NOT_FOUND without a profile.
+  absl::Status Login(std::string_view agent_id, Time now);
+  // Makes the agent READY and offers it the best waiting contact.
+  absl::Status SetReady(std::string_view agent_id, Time now);
+  // NOT_READY with a reason code; an open offer is withdrawn and requeued.
+  // Assigned work continues.
+  absl::Status SetNotReady(std::string_view agent_id, std::string_view reason,
+                           Time now);
+  // Withdraws an open offer, ends wrap-ups, goes OFFLINE.
+  // FAILED_PRECONDITION while the agent has assigned contacts.
+  absl::Status Logout(std::string_view agent_id, Time now);
+  // The agent's desktop went away: withdraws the open offer (the contact is
+  // offered elsewhere at once) and sets NOT_READY("disconnected"). Assigned
+  // contacts stay with the agent.
+  absl::Status AgentDisconnected(std::string_view agent_id, Time now);
+  // FAILED_PRECONDITION unless `contact_id` is offered to this agent.
+  absl::Status AcceptOffer(std::string_view agent_id,
+                           std::string_view contact_id, Time now);
+  absl::Status RejectOffer(std::string_view agent_id,
+                           std::string_view contact_id, Time now);
+  // Ends the conversation; the contact is in wrap-up for the channel's
+  // wrap-up time (or ends at once if that is 0).
+  absl::Status CompleteContact(std::string_view agent_id,
+                               std::string_view contact_id,
+                               std::string_view wrap_up_code, Time now);
+  // Ends the agent's wrap-up of `contact_id` before its time.
+  absl::Status EndWrapUp(std::string_view agent_id, std::string_view contact_id,
+                         Time now);
+  // Sends an assigned contact to another queue, where it waits from now;
+  // the agent goes into wrap-up for it.
+  absl::Status TransferContact(std::string_view agent_id,
+                               std::string_view contact_id,
+                               std::string_view queue, Time now);
+
+  // --- Time -------------------------------------------------------------
+  // Fires every timer due at or before `now`, each at its own time.
+  void AdvanceTo(Time now);
+  // The earliest pending timer, if any: call AdvanceTo then.
+  std::optional<Time> NextDeadline() const;
+  Time now() const;
+
+  // Moves the events emitted so far to the end of `out`.
+  void TakeEvents(std::vector<Event>& out);
+
+  // --- Statistics -------------------------------------------------------
+  absl::StatusOr<QueueStats> GetQueueStats(std::string_view queue, Time now);
+  std::vector<QueueStats> GetAllQueueStats(Time now);
+  absl::StatusOr<AgentStats> GetAgentStats(std::string_view agent_id, Time now);
+  std::vector<AgentStats> GetAllAgentStats(Time now);
+  size_t live_contacts() const;
+
+  // Checks every invariant of the engine's state (contact states, offers,
+  // capacities, indexes, no idle agent left beside a contact it could
+  // take). Costs O(contacts x agents): for tests and fuzzing. Returns
+  // INTERNAL naming the first violation.
+  absl::Status CheckInvariants() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ccroute::core
+
+#endif  // CCROUTE_SERVER_CORE_ENGINE_H_
