@@ -103,7 +103,9 @@ struct EngineLimits {
   size_t max_remembered_customers = 200'000;
   // How long an ended contact's id is remembered, so that a retried create
   // returns it instead of making a new one.
-  Duration idempotency_retention = 1h;
+  Duration idempotency_retention = 10min;
+  // At most this many ended contacts are remembered (oldest forgotten first).
+  size_t max_remembered_ended = 1'000'000;
   // Rolling window for service level, answer delay and handle time.
   Duration stats_window = 15min;
   int stats_window_buckets = 30;

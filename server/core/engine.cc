@@ -88,7 +88,8 @@ void Engine::Impl::Advance(Time t) {
 
 void Engine::Impl::ExpireEndedRecords() {
   while (!ended_order.empty() &&
-         ended_order.front().first + limits.idempotency_retention <= now) {
+         (ended_order.front().first + limits.idempotency_retention <= now ||
+          ended.size() > limits.max_remembered_ended)) {
     auto it = ended.find(ended_order.front().second);
     if (it != ended.end() && it->second.ended_at == ended_order.front().first) {
       ended.erase(it);
@@ -807,12 +808,15 @@ void Engine::Impl::EndContact(Index ci, EndReason reason) {
   e.end_reason = reason;
   e.wait = previous == ContactState::kScheduled ? Duration::zero() : wait;
   e.within_target = within;
-  ContactView view = View(ci);
-  view.end_reason = reason;
-  view.state = ContactState::kEnded;
   q.live_contacts--;
-  ended.insert_or_assign(c.id, detail::EndedContact{std::move(view), now});
+  ended.insert_or_assign(
+      c.id,
+      detail::EndedContact{
+          c.requested_queue, q.config.name,
+          c.agent == kNone ? std::string() : agents[c.agent].profile.id,
+          c.channel, c.priority, c.step, reason, c.created_at, c.arrival, now});
   ended_order.emplace_back(now, c.id);
+  ExpireEndedRecords();
   contact_by_id.erase(c.id);
   for (const detail::Decline& d : c.declined) {
     detail::EraseIf(agents[d.agent].declined,
@@ -850,6 +854,22 @@ ContactView Engine::Impl::View(Index ci) const {
       v.estimated_wait = EstimatedWait(q, classes[c.cls], v.position);
     }
   }
+  return v;
+}
+
+ContactView Engine::Impl::EndedView(std::string_view id,
+                                    const detail::EndedContact& e) const {
+  ContactView v;
+  v.id = std::string(id);
+  v.queue = e.queue;
+  v.channel = e.channel;
+  v.priority = e.priority;
+  v.state = ContactState::kEnded;
+  v.end_reason = e.reason;
+  v.agent_id = e.agent_id;
+  v.created_at = e.created_at;
+  v.arrived_at = e.arrived_at;
+  v.escalation_step = e.step;
   return v;
 }
 
@@ -1391,14 +1411,11 @@ absl::StatusOr<ContactView> Engine::CreateContact(const ContactRequest& r,
     return s.View(it->second);
   }
   if (auto it = s.ended.find(r.id); it != s.ended.end()) {
-    // The original queue is not kept on the ended view; the id and channel
-    // identify the retry.
-    if (it->second.view.channel != r.channel) {
-      return same_request(it->second.view.queue, it->second.view.channel);
+    if (auto st = same_request(it->second.requested_queue, it->second.channel);
+        !st.ok()) {
+      return st;
     }
-    ContactView v = it->second.view;
-    v.created = false;
-    return v;
+    return s.EndedView(r.id, it->second);
   }
 
   Queue* q = s.FindQueue(r.queue);
@@ -1583,7 +1600,7 @@ absl::StatusOr<ContactView> Engine::GetContact(std::string_view id, Time now) {
     return s.View(it->second);
   }
   if (auto it = s.ended.find(id); it != s.ended.end()) {
-    return it->second.view;
+    return s.EndedView(id, it->second);
   }
   return absl::NotFoundError(detail::Cat("contact '", id, "' not found"));
 }

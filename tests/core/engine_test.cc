@@ -302,6 +302,23 @@ TEST(EngineTest, EndedContactIdIsForgottenAfterRetention) {
   EXPECT_TRUE(again->created);
 }
 
+TEST(EngineTest, RemembersAtMostTheConfiguredNumberOfEndedContacts) {
+  EngineLimits limits;
+  limits.max_remembered_ended = 2;
+  EngineHarness h({}, limits);
+  h.AddQueue(MakeQueue("sales"));
+  for (std::string id : {"c1", "c2", "c3"}) {
+    ASSERT_TRUE(h.Create(MakeContact(id, "sales")).ok());
+    ASSERT_TRUE(
+        h.engine().CancelContact(id, EndReason::kCancelled, h.now()).ok());
+  }
+  EXPECT_EQ(h.engine().GetContact("c1", h.now()).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(h.Get("c3").end_reason, EndReason::kCancelled);
+  EXPECT_EQ(h.Create(MakeContact("c3", "other")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
 TEST(EngineTest, AttributesAreBoundedAndReturned) {
   EngineLimits limits;
   limits.max_attributes = 2;

@@ -269,9 +269,17 @@ struct LevelBuckets {
 };
 enum Ordering { kByIdle = 0, kByOccupancy = 1 };
 
+// What is kept of an ended contact so that a retried create or a late
+// lookup gets an answer: no attributes, nothing personal.
 struct EndedContact {
-  ContactView view;
-  Time ended_at;
+  std::string requested_queue;  // as the gateway named it
+  std::string queue;            // where it ended
+  std::string agent_id;
+  Channel channel;
+  int priority;
+  int step;
+  EndReason reason;
+  Time created_at, arrived_at, ended_at;
 };
 
 }  // namespace detail
@@ -379,6 +387,8 @@ struct Engine::Impl {
   bool IsDeclined(const detail::Contact& c, Index agent) const;
   void AddDecline(Index c, Index agent);
   ContactView View(Index c) const;
+  ContactView EndedView(std::string_view id,
+                        const detail::EndedContact& e) const;
   std::optional<Duration> EstimatedWait(const detail::Queue& q,
                                         const detail::ContactClass& k,
                                         int position) const;
