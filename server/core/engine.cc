@@ -1252,8 +1252,24 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
     s.SetClass(c, s.ClassFor(c));
     if (placed) s.PlaceRoutable(ci);
   }
+  // An open offer to an agent the new requirements exclude is withdrawn.
+  std::vector<Index> freed;
+  for (Index ci : moved) {
+    Contact& c = s.contacts[ci];
+    if (c.state == ContactState::kOffered &&
+        !s.Satisfies(s.agents[c.agent], s.classes[c.cls].key.reqs)) {
+      freed.push_back(c.agent);
+      s.ReleaseOffer(ci, EventKind::kOfferRescinded);
+      s.PlaceRoutable(ci);
+      s.Emit(EventKind::kContactQueued, &c);
+    }
+  }
   for (Index ci : moved) {
     if (s.contacts[ci].state == ContactState::kQueued) s.Route(ci);
+  }
+  for (Index ai : freed) {
+    s.Reindex(ai);
+    s.Serve(ai);
   }
   s.Advance(s.now);
   return absl::OkStatus();

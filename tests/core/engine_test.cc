@@ -1060,6 +1060,18 @@ TEST(EngineTest, RelaxingQueueRequirementsRoutesWaitingContacts) {
   EXPECT_EQ(h.AgentOf("c1"), "a1");
 }
 
+TEST(EngineTest, TighteningQueueRequirementsWithdrawsUnqualifiedOffers) {
+  EngineHarness h;
+  h.AddQueue(MakeQueue("tech", {{"tech", 3}}));
+  h.AddReadyAgent(MakeAgent("junior", {{"tech", 4}}));
+  ASSERT_TRUE(h.Create(MakeContact("c1", "tech")).ok());
+  ASSERT_EQ(h.AgentOf("c1"), "junior");
+  h.AddQueue(MakeQueue("tech", {{"tech", 7}}));
+  EXPECT_EQ(h.StateOf("c1"), ContactState::kQueued);
+  h.AddReadyAgent(MakeAgent("senior", {{"tech", 8}}));
+  EXPECT_EQ(h.AgentOf("c1"), "senior");
+}
+
 TEST(EngineTest, QueueWithContactsCannotBeDeleted) {
   EngineHarness h;
   h.AddQueue(MakeQueue("sales"));
