@@ -1318,6 +1318,15 @@ absl::Status Engine::UpsertAgentProfile(const AgentProfile& profile, Time now) {
                         profile.capacity[c], " while they are in progress"));
       }
     }
+    int voice = a.load[static_cast<int>(Channel::kVoice)] +
+                a.load[static_cast<int>(Channel::kCallback)];
+    if (profile.voice_blocks_other_channels && voice > 0 &&
+        voice < a.total_load()) {
+      return absl::FailedPreconditionError(detail::Cat(
+          "agent '", profile.id,
+          "' has a voice contact beside other contacts; voice cannot block "
+          "other channels while they are in progress"));
+    }
   } else {
     ai = static_cast<Index>(s.agents.size());
     s.agents.emplace_back();
@@ -1707,6 +1716,47 @@ absl::Status Engine::Logout(std::string_view agent_id, Time now) {
   std::vector<Index> reserved = s.agents[*ai].reserved;
   for (Index ci : reserved) s.EndReservation(ci);
   s.Reindex(*ai);
+  s.Advance(s.now);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ForceLogout(std::string_view agent_id,
+                                 std::string_view reason, Time now) {
+  Impl& s = *impl_;
+  s.Advance(now);
+  auto it = s.agent_by_id.find(agent_id);
+  if (it == s.agent_by_id.end()) {
+    return absl::NotFoundError(detail::Cat("agent '", agent_id, "' not found"));
+  }
+  Index ai = it->second;
+  if (s.agents[ai].state == AgentState::kOffline) return absl::OkStatus();
+  s.SetAgentState(ai, AgentState::kOffline, reason);
+  if (s.agents[ai].offer != kNone) {
+    Index ci = s.agents[ai].offer;
+    s.ReleaseOffer(ci, EventKind::kOfferRescinded);
+    s.Requeue(ci);
+  }
+  std::vector<Work> work = s.agents[ai].work;
+  for (const Work& w : work) {
+    if (w.phase == WorkPhase::kWrapUp) {
+      s.FinishWrapUp(ai, w.id);
+      continue;
+    }
+    // An assigned contact goes back to its queue, ahead of later arrivals.
+    Agent& a = s.agents[ai];
+    Index ci = w.contact;
+    Contact& c = s.contacts[ci];
+    detail::EraseIf(a.work, [&](const Work& x) { return x.id == w.id; });
+    s.ChangeLoad(a, w.channel, -1);
+    c.agent = kNone;
+    c.work_id = 0;
+    s.EnterQueue(ci, c.queue, c.arrival, s.now);
+    s.Emit(EventKind::kContactQueued, &s.contacts[ci]).agent_id = a.profile.id;
+    s.Route(ci);
+  }
+  std::vector<Index> reserved = s.agents[ai].reserved;
+  for (Index ci : reserved) s.EndReservation(ci);
+  s.Reindex(ai);
   s.Advance(s.now);
   return absl::OkStatus();
 }

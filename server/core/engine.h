@@ -170,6 +170,13 @@ class Engine {
   // Withdraws an open offer, ends wrap-ups, goes OFFLINE.
   // FAILED_PRECONDITION while the agent has assigned contacts.
   absl::Status Logout(std::string_view agent_id, Time now);
+  // Logs the agent out whatever it holds: the open offer is withdrawn,
+  // wrap-ups end, and assigned contacts go back to their queue at their
+  // original place (arrival time kept) to be offered to someone else. For a
+  // desktop that did not come back, or a supervisor's order. OK if the agent
+  // is already logged out.
+  absl::Status ForceLogout(std::string_view agent_id, std::string_view reason,
+                           Time now);
   // The agent's desktop went away: withdraws the open offer (the contact is
   // offered elsewhere at once) and sets NOT_READY("disconnected"). Assigned
   // contacts stay with the agent.

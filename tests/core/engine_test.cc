@@ -537,6 +537,36 @@ TEST(EngineTest, LogoutWithAssignedContactsIsRefused) {
             AgentState::kOffline);
 }
 
+TEST(EngineTest, ForcedLogoutSendsAssignedContactsBackToTheirPlace) {
+  EngineHarness h;
+  h.AddQueue(MakeQueue("chat"));
+  AgentProfile lost = MakeAgent("lost", {}, kChat3);
+  lost.wrap_up[1] = 60s;
+  h.AddReadyAgent(lost);
+  ASSERT_TRUE(h.Create(MakeContact("c1", "chat", 0, Channel::kChat)).ok());
+  ASSERT_TRUE(h.Accept("lost", "c1").ok());
+  ASSERT_TRUE(h.Create(MakeContact("c2", "chat", 0, Channel::kChat)).ok());
+  ASSERT_TRUE(h.Accept("lost", "c2").ok());
+  ASSERT_TRUE(h.Complete("lost", "c2").ok());  // in wrap-up
+  h.Advance(5s);
+  ASSERT_TRUE(h.Create(MakeContact("c3", "chat", 0, Channel::kChat)).ok());
+  ASSERT_EQ(h.AgentOf("c3"), "lost");
+  h.Advance(5s);
+  ASSERT_TRUE(h.Create(MakeContact("later", "chat", 0, Channel::kChat)).ok());
+  ASSERT_TRUE(h.engine().ForceLogout("lost", "connection lost", h.now()).ok());
+  h.Check();
+  EXPECT_EQ(h.StateOf("c1"), ContactState::kQueued);
+  EXPECT_EQ(h.Get("c1").position, 1) << "back at its original place";
+  EXPECT_EQ(h.StateOf("c2"), ContactState::kEnded);
+  EXPECT_EQ(h.StateOf("c3"), ContactState::kQueued);
+  auto stats = h.engine().GetAgentStats("lost", h.now());
+  EXPECT_EQ(stats->state, AgentState::kOffline);
+  EXPECT_EQ(stats->reason, "connection lost");
+  h.AddReadyAgent(MakeAgent("other", {}, kChat3));
+  EXPECT_EQ(h.AgentOf("c1"), "other");
+  EXPECT_TRUE(h.engine().ForceLogout("lost", "again", h.now()).ok());
+}
+
 TEST(EngineTest, DisconnectedDesktopReleasesItsOfferAtOnce) {
   EngineHarness h;
   h.AddQueue(MakeQueue("sales"));
