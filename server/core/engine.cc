@@ -139,7 +139,22 @@ void Engine::Impl::Fire(const TimerAction& action) {
         classes[c.cls].waiting.insert(c.Key(ci));
       }
       Emit(EventKind::kContactEscalated, &c);
-      if (was_in_class) Route(ci);
+      if (was_in_class) {
+        Route(ci);
+      } else if (c.reserved &&
+                 !EligibleFor(agents[agent_by_id.at(c.preferred_agent)],
+                              classes[c.cls])) {
+        // The step asks for skills the preferred agent lacks.
+        EndReservation(ci);
+      } else if (c.state == ContactState::kOffered &&
+                 !Satisfies(agents[c.agent], classes[c.cls].key.reqs)) {
+        // ... or that the agent it is offered to lacks.
+        Index ai = c.agent;
+        ReleaseOffer(ci, EventKind::kOfferRescinded);
+        Requeue(ci);
+        Reindex(ai);
+        Serve(ai);
+      }
       return;
     }
     case TimerKind::kPreferredEnd: {
@@ -665,6 +680,11 @@ void Engine::Impl::AddDecline(Index ci, Index ai) {
     return d.until <= Ns(now) || (d.contact == ci && d.seq == c.seq);
   });
   a.declined.push_back({ci, c.seq, until});
+  // A shorter reoffer_delay (the policy changed) can make this decline end
+  // before the one the timer waits for.
+  if (c.reoffer_timer.armed() && c.reoffer_timer.when > until) {
+    Disarm(c.reoffer_timer);
+  }
   if (!c.reoffer_timer.armed()) {
     c.reoffer_timer = Arm(FromNs(until), {TimerKind::kReofferAllowed, ci});
   }
@@ -769,7 +789,8 @@ void Engine::Impl::ExpireOrOverflow(Index ci) {
 void Engine::Impl::EndContact(Index ci, EndReason reason) {
   Contact& c = contacts[ci];
   Queue& q = *queues[c.queue];
-  Duration wait = now - c.arrival;
+  // A completed contact waited until it was answered, not until it ended.
+  Duration wait = reason == EndReason::kCompleted ? c.waited : now - c.arrival;
   bool within = wait <= q.config.service_level_target;
   if (c.state != ContactState::kScheduled) {
     auto& w = q.window.At(now);
@@ -1792,6 +1813,7 @@ absl::Status Engine::AcceptOffer(std::string_view agent_id,
   c.declined.clear();
   c.state = ContactState::kAssigned;
   Duration wait = s.now - c.arrival;
+  c.waited = wait;
   bool within = wait <= q.config.service_level_target;
   q.totals.offers_accepted++;
   q.totals.answered++;

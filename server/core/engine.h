@@ -79,7 +79,8 @@ struct QueueStats {
   int64_t offers_rejected = 0;
   int64_t offers_timed_out = 0;
   int64_t offers_rescinded = 0;
-  // Over the rolling window:
+  // Over the rolling window (EngineLimits::stats_window, 15 minutes by
+  // default); handle time runs from the answer to the end of wrap-up:
   int64_t window_answered = 0;
   int64_t window_answered_within_target = 0;
   int64_t window_abandoned = 0;

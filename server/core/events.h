@@ -30,7 +30,10 @@ enum class EventKind : uint8_t {
   kAgentStateChanged,  // agent_state, reason
   kAgentWrapUpEnded,   // the agent's wrap-up of contact_id is over
 };
+// Lower-case snake-case name ("contact_offered", "agent_state_changed").
 std::string_view EventKindName(EventKind kind);
+inline constexpr int kEventKindCount =
+    static_cast<int>(EventKind::kAgentWrapUpEnded) + 1;
 
 struct Event {
   EventKind kind;

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "server/core/events.h"
+
 namespace ccroute::core {
 namespace {
 
@@ -75,6 +77,42 @@ std::string_view AgentStateName(AgentState state) {
       return "not_ready";
     case AgentState::kReady:
       return "ready";
+  }
+  return "unknown";
+}
+
+std::string_view EventKindName(EventKind kind) {
+  switch (kind) {
+    case EventKind::kContactQueued:
+      return "contact_queued";
+    case EventKind::kContactScheduled:
+      return "contact_scheduled";
+    case EventKind::kContactEscalated:
+      return "contact_escalated";
+    case EventKind::kContactOverflowed:
+      return "contact_overflowed";
+    case EventKind::kContactUpdated:
+      return "contact_updated";
+    case EventKind::kContactOffered:
+      return "contact_offered";
+    case EventKind::kContactAssigned:
+      return "contact_assigned";
+    case EventKind::kOfferRejected:
+      return "offer_rejected";
+    case EventKind::kOfferTimedOut:
+      return "offer_timed_out";
+    case EventKind::kOfferRescinded:
+      return "offer_rescinded";
+    case EventKind::kContactWrapUp:
+      return "contact_wrap_up";
+    case EventKind::kContactTransferred:
+      return "contact_transferred";
+    case EventKind::kContactEnded:
+      return "contact_ended";
+    case EventKind::kAgentStateChanged:
+      return "agent_state_changed";
+    case EventKind::kAgentWrapUpEnded:
+      return "agent_wrap_up_ended";
   }
   return "unknown";
 }

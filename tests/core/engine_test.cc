@@ -73,6 +73,12 @@ TEST(EngineTest, FullLifecycleEmitsAnEventPerStateChange) {
   EXPECT_EQ(events[3].reason, "sold");
   EXPECT_EQ(events[5].end_reason, EndReason::kCompleted);
   EXPECT_EQ(events[5].at, h.now());
+  EXPECT_EQ(events[5].wait, 3s) << "the wait ends when the contact is answered";
+  EXPECT_TRUE(events[5].within_target);
+  for (int k = 0; k < kEventKindCount; ++k) {
+    EXPECT_NE(EventKindName(static_cast<EventKind>(k)), "unknown");
+  }
+  EXPECT_EQ(EventKindName(EventKind::kContactOffered), "contact_offered");
 }
 
 TEST(EngineTest, AgentGetsNextContactWhenWrapUpEnds) {

@@ -140,7 +140,8 @@ struct Contact {
   Time created_at{};
   Time arrival{};  // ordering key; kept across requeue, escalation, overflow
   Time entered{};  // entry into the current queue: escalation and max wait
-  int step = 0;    // escalation steps taken in the current queue
+  Duration waited{0};  // arrival to answer, once answered
+  int step = 0;        // escalation steps taken in the current queue
   Index cls = kNone;
   bool in_class = false;      // waiting in classes_[cls]
   bool reserved = false;      // waiting in the preferred agent's list
