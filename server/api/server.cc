@@ -1,0 +1,127 @@
+#include "server/api/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+namespace ccroute::api {
+namespace {
+
+HubLimits ToHubLimits(const ServerLimits& l) {
+  HubLimits h;
+  h.max_agent_sessions = l.max_agent_sessions;
+  h.max_watchers = l.max_watchers;
+  h.max_event_subscribers = l.max_event_subscribers;
+  h.max_dropped_events = l.stream_queue_limit;
+  h.heartbeat_timeout = l.heartbeat_timeout;
+  h.reconnect_grace = l.reconnect_grace;
+  return h;
+}
+
+}  // namespace
+
+Server::Server(const ResolvedConfig& config)
+    : config_(config),
+      clock_(runtime::EngineRunner::Now(), std::chrono::system_clock::now()),
+      runner_(config.engine_limits, config.routing),
+      hub_(runner_, clock_, ToHubLimits(config.server_limits)),
+      contacts_({runner_, hub_, clock_,
+                 static_cast<size_t>(config.server_limits.stream_queue_limit)}),
+      agents_({runner_, hub_, clock_,
+               static_cast<size_t>(config.server_limits.stream_queue_limit)}),
+      supervisor_(
+          {runner_, hub_, clock_,
+           static_cast<size_t>(config.server_limits.stream_queue_limit)}),
+      admin_({runner_, hub_, clock_,
+              static_cast<size_t>(config.server_limits.stream_queue_limit)}) {}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ResolvedConfig& config) {
+  std::unique_ptr<Server> server(new Server(config));
+  server->runner_.AddObserver(&server->hub_);
+  server->runner_.Start();
+
+  absl::Status applied;
+  server->runner_.RunSync([&](core::Engine& engine, core::Time now) {
+    applied = engine.SetRoutingPolicy(config.routing, now);
+    for (const auto& q : config.queues) {
+      if (!applied.ok()) return;
+      applied = engine.UpsertQueue(q, now);
+      if (!applied.ok()) {
+        applied = absl::Status(
+            applied.code(),
+            "queue '" + q.name + "': " + std::string(applied.message()));
+      }
+    }
+    for (const auto& a : config.agents) {
+      if (!applied.ok()) return;
+      applied = engine.UpsertAgentProfile(a, now);
+      if (!applied.ok()) {
+        applied = absl::Status(
+            applied.code(),
+            "agent '" + a.id + "': " + std::string(applied.message()));
+      }
+    }
+  });
+  if (!applied.ok()) {
+    server->runner_.Stop();
+    return applied;
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.SetMaxReceiveMessageSize(config.server_limits.max_message_bytes);
+  builder.SetMaxSendMessageSize(config.server_limits.max_message_bytes);
+  // Find desktops that vanished without closing their connection.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.RegisterService(&server->contacts_);
+  builder.RegisterService(&server->agents_);
+  builder.RegisterService(&server->supervisor_);
+  builder.RegisterService(&server->admin_);
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    server->runner_.Stop();
+    return absl::UnavailableError("cannot listen on '" + config.listen + "'");
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+Server::~Server() { Shutdown(); }
+
+void Server::Shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    if (server_) {
+      server_->GetHealthCheckService()->SetServingStatus(false);
+      grpc::Status closing(grpc::StatusCode::UNAVAILABLE,
+                           "the server is shutting down");
+      runner_.RunSync([this, closing](core::Engine&, core::Time) {
+        hub_.CloseAll(closing);
+      });
+      auto deadline =
+          std::chrono::system_clock::now() +
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              config_.server_limits.shutdown_timeout);
+      server_->Shutdown(deadline);
+    }
+    runner_.Stop();
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_ = true;
+    done_cv_.notify_all();
+  });
+}
+
+void Server::Wait() {
+  std::unique_lock<std::mutex> lock(done_mu_);
+  done_cv_.wait(lock, [this] { return done_; });
+}
+
+}  // namespace ccroute::api

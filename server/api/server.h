@@ -1,0 +1,69 @@
+// A running ccroute server: the engine thread, the session hub, the gRPC
+// services (with health checking and reflection) on one listening port.
+//
+// Thread-safe: Shutdown may be called from any thread, once or more.
+#ifndef CCROUTE_SERVER_API_SERVER_H_
+#define CCROUTE_SERVER_API_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "absl/status/statusor.h"
+#include "server/api/config_file.h"
+#include "server/api/convert.h"
+#include "server/api/services.h"
+#include "server/api/session_hub.h"
+#include "server/runtime/engine_runner.h"
+
+namespace ccroute::api {
+
+class Server {
+ public:
+  // Starts the engine thread, applies the configuration's routing policy,
+  // queues and agent profiles, and listens on config.listen ("host:0" picks
+  // a free port). Errors: a configuration the engine refuses
+  // (INVALID_ARGUMENT naming it), or an address that cannot be bound
+  // (UNAVAILABLE).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ResolvedConfig& config);
+  // Shuts down if still running.
+  ~Server();
+
+  // The bound port.
+  int port() const { return port_; }
+  // Graceful: health NOT_SERVING, every stream finished with UNAVAILABLE,
+  // then the gRPC server stops, waiting up to the configured shutdown
+  // timeout for calls in flight, and the engine thread stops.
+  void Shutdown();
+  // Blocks until Shutdown has completed.
+  void Wait();
+
+  runtime::EngineRunner& runner() { return runner_; }
+  SessionHub& hub() { return hub_; }
+  const TimeMapper& clock() const { return clock_; }
+
+ private:
+  explicit Server(const ResolvedConfig& config);
+
+  ResolvedConfig config_;
+  TimeMapper clock_;
+  runtime::EngineRunner runner_;
+  SessionHub hub_;
+  ContactsService contacts_;
+  AgentsService agents_;
+  SupervisorService supervisor_;
+  AdminService admin_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::once_flag shutdown_once_;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+};
+
+}  // namespace ccroute::api
+
+#endif  // CCROUTE_SERVER_API_SERVER_H_

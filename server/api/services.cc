@@ -1,0 +1,491 @@
+#include "server/api/services.h"
+
+#include <memory>
+#include <utility>
+
+namespace ccroute::api {
+namespace {
+
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+using grpc::Status;
+using grpc::StatusCode;
+
+const Status kShuttingDown(StatusCode::UNAVAILABLE,
+                           "the server is shutting down");
+
+// Finishes the call on the engine thread with whatever `work` returns.
+template <typename Work>
+ServerUnaryReactor* OnEngine(CallbackServerContext* context,
+                             runtime::EngineRunner& runner, Work work) {
+  ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool posted = runner.Post([reactor, work = std::move(work)](
+                                core::Engine& engine, core::Time now) mutable {
+    reactor->Finish(work(engine, now));
+  });
+  if (!posted) reactor->Finish(kShuttingDown);
+  return reactor;
+}
+
+ServerUnaryReactor* FinishNow(CallbackServerContext* context,
+                              const Status& status) {
+  ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+Status Required(std::string_view field) {
+  return Status(StatusCode::INVALID_ARGUMENT,
+                std::string(field) + " is required");
+}
+
+// A server-streaming reactor whose writes go through an outbox. `attach`
+// runs on the engine thread to register the outbox (and may close it with
+// an error); `detach` runs there after the stream is done.
+template <typename Message>
+class OutboxWriter final : public grpc::ServerWriteReactor<Message> {
+ public:
+  using Outbox = StreamOutbox<Message>;
+  using Attach =
+      std::function<Status(std::shared_ptr<Outbox>, core::Engine&, core::Time)>;
+  using Detach = std::function<void(const Outbox*)>;
+
+  OutboxWriter(runtime::EngineRunner& runner, size_t limit, Attach attach,
+               Detach detach)
+      : runner_(runner), detach_(std::move(detach)) {
+    outbox_ = std::make_shared<Outbox>(
+        limit, [this](const Message* m) { this->StartWrite(m); },
+        [this](const Status& s) { this->Finish(s); });
+    bool posted = runner_.Post([outbox = outbox_, attach = std::move(attach)](
+                                   core::Engine& engine, core::Time now) {
+      Status s = attach(outbox, engine, now);
+      if (!s.ok()) outbox->CloseNow(s);
+    });
+    if (!posted) outbox_->CloseNow(kShuttingDown);
+  }
+
+  void OnWriteDone(bool ok) override { outbox_->OnWriteDone(ok); }
+  void OnCancel() override {
+    outbox_->CloseNow(Status(StatusCode::CANCELLED, "cancelled"));
+  }
+  void OnDone() override {
+    runner_.Post([outbox = outbox_, detach = std::move(detach_)](
+                     core::Engine&, core::Time) { detach(outbox.get()); });
+    delete this;
+  }
+
+ private:
+  runtime::EngineRunner& runner_;
+  Detach detach_;
+  std::shared_ptr<Outbox> outbox_;
+};
+
+// One agent desktop session: one read in flight; requests are carried out on
+// the engine thread in the order they arrive.
+class AgentSessionReactor final
+    : public grpc::ServerBidiReactor<v1::AgentRequest, v1::AgentEvent> {
+ public:
+  AgentSessionReactor(runtime::EngineRunner& runner, SessionHub& hub,
+                      size_t limit)
+      : runner_(runner), hub_(hub), id_(hub.NewSessionId()) {
+    outbox_ = std::make_shared<AgentOutbox>(
+        limit, [this](const v1::AgentEvent* m) { StartWrite(m); },
+        [this](const Status& s) { Finish(s); });
+    bool posted = runner_.Post(
+        [&hub = hub_, id = id_, outbox = outbox_](core::Engine&, core::Time) {
+          hub.AgentSessionStarted(id, outbox);
+        });
+    if (!posted) {
+      outbox_->CloseNow(kShuttingDown);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The desktop closed its side (or the stream broke): finish ours.
+      outbox_->Close(Status::OK);
+      return;
+    }
+    bool posted = runner_.Post([&hub = hub_, id = id_, request = request_](
+                                   core::Engine& engine, core::Time now) {
+      hub.HandleAgentRequest(id, request, engine, now);
+    });
+    if (!posted) {
+      outbox_->CloseNow(kShuttingDown);
+      return;
+    }
+    StartRead(&request_);
+  }
+  void OnWriteDone(bool ok) override { outbox_->OnWriteDone(ok); }
+  void OnCancel() override {
+    outbox_->CloseNow(Status(StatusCode::CANCELLED, "cancelled"));
+  }
+  void OnDone() override {
+    runner_.Post([&hub = hub_, id = id_](core::Engine& engine, core::Time now) {
+      hub.AgentSessionEnded(id, engine, now);
+    });
+    delete this;
+  }
+
+ private:
+  runtime::EngineRunner& runner_;
+  SessionHub& hub_;
+  const uint64_t id_;
+  v1::AgentRequest request_;
+  std::shared_ptr<AgentOutbox> outbox_;
+};
+
+}  // namespace
+
+// --- Contacts
+// -------------------------------------------------------------------
+
+ServerUnaryReactor* ContactsService::Create(
+    CallbackServerContext* context,
+    absl::StatusOr<core::ContactRequest> request, v1::Contact* response) {
+  if (!request.ok()) return FinishNow(context, ToGrpc(request.status()));
+  return OnEngine(context, ctx_.runner,
+                  [request = *std::move(request), response,
+                   &clock = ctx_.clock](core::Engine& engine, core::Time now) {
+                    auto view = engine.CreateContact(request, now);
+                    if (!view.ok()) return ToGrpc(view.status());
+                    ToProto(*view, clock, response);
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* ContactsService::CreateContact(
+    CallbackServerContext* context, const v1::CreateContactRequest* request,
+    v1::Contact* response) {
+  return Create(context, FromProto(*request, ctx_.clock), response);
+}
+
+ServerUnaryReactor* ContactsService::ScheduleCallback(
+    CallbackServerContext* context, const v1::ScheduleCallbackRequest* request,
+    v1::Contact* response) {
+  if (!request->has_not_before()) {
+    return FinishNow(context, Required("not_before"));
+  }
+  return Create(context, FromProto(*request, ctx_.clock), response);
+}
+
+ServerUnaryReactor* ContactsService::GetContact(
+    CallbackServerContext* context, const v1::GetContactRequest* request,
+    v1::Contact* response) {
+  if (request->contact_id().empty()) {
+    return FinishNow(context, Required("contact_id"));
+  }
+  return OnEngine(context, ctx_.runner,
+                  [id = request->contact_id(), response, &clock = ctx_.clock](
+                      core::Engine& engine, core::Time now) {
+                    auto view = engine.GetContact(id, now);
+                    if (!view.ok()) return ToGrpc(view.status());
+                    ToProto(*view, clock, response);
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* ContactsService::CancelContact(
+    CallbackServerContext* context, const v1::CancelContactRequest* request,
+    v1::Contact* response) {
+  if (request->contact_id().empty()) {
+    return FinishNow(context, Required("contact_id"));
+  }
+  core::EndReason reason;
+  switch (request->reason()) {
+    case v1::END_REASON_UNSPECIFIED:
+    case v1::END_REASON_ABANDONED:
+      reason = core::EndReason::kAbandoned;
+      break;
+    case v1::END_REASON_CANCELLED:
+      reason = core::EndReason::kCancelled;
+      break;
+    default:
+      return FinishNow(
+          context,
+          Status(StatusCode::INVALID_ARGUMENT,
+                 "reason: a gateway ends a contact as END_REASON_ABANDONED or "
+                 "END_REASON_CANCELLED"));
+  }
+  return OnEngine(context, ctx_.runner,
+                  [id = request->contact_id(), reason, response,
+                   &clock = ctx_.clock](core::Engine& engine, core::Time now) {
+                    absl::Status s = engine.CancelContact(id, reason, now);
+                    if (!s.ok()) return ToGrpc(s);
+                    auto view = engine.GetContact(id, now);
+                    if (view.ok()) ToProto(*view, clock, response);
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* ContactsService::UpdateContact(
+    CallbackServerContext* context, const v1::UpdateContactRequest* request,
+    v1::Contact* response) {
+  if (request->contact_id().empty()) {
+    return FinishNow(context, Required("contact_id"));
+  }
+  std::optional<int> priority;
+  if (request->has_priority()) priority = request->priority();
+  std::optional<std::vector<core::SkillRequirement>> requirements;
+  if (request->replace_requirements()) {
+    requirements.emplace();
+    for (const auto& r : request->requirements()) {
+      requirements->push_back({r.skill(), r.min_level()});
+    }
+  }
+  if (!priority && !requirements) {
+    return FinishNow(context, Status(StatusCode::INVALID_ARGUMENT,
+                                     "nothing to change: set priority or "
+                                     "replace_requirements"));
+  }
+  return OnEngine(
+      context, ctx_.runner,
+      [id = request->contact_id(), priority,
+       requirements = std::move(requirements), response,
+       &clock = ctx_.clock](core::Engine& engine, core::Time now) mutable {
+        absl::Status s =
+            engine.UpdateContact(id, priority, std::move(requirements), now);
+        if (!s.ok()) return ToGrpc(s);
+        auto view = engine.GetContact(id, now);
+        if (view.ok()) ToProto(*view, clock, response);
+        return Status::OK;
+      });
+}
+
+grpc::ServerWriteReactor<v1::ContactUpdate>* ContactsService::WatchContact(
+    CallbackServerContext*, const v1::WatchContactRequest* request) {
+  std::string id = request->contact_id();
+  SessionHub& hub = ctx_.hub;
+  auto* writer = new OutboxWriter<v1::ContactUpdate>(
+      ctx_.runner, ctx_.stream_queue_limit,
+      [id, &hub](std::shared_ptr<WatchOutbox> outbox, core::Engine& engine,
+                 core::Time now) {
+        if (id.empty()) return Required("contact_id");
+        return hub.AddWatcher(id, std::move(outbox), engine, now);
+      },
+      [&hub](const WatchOutbox* outbox) { hub.RemoveWatcher(outbox); });
+  return writer;
+}
+
+// --- Agents
+// -----------------------------------------------------------------------
+
+grpc::ServerBidiReactor<v1::AgentRequest, v1::AgentEvent>*
+AgentsService::Connect(CallbackServerContext*) {
+  return new AgentSessionReactor(ctx_.runner, ctx_.hub,
+                                 ctx_.stream_queue_limit);
+}
+
+// --- Supervisor
+// -------------------------------------------------------------------
+
+ServerUnaryReactor* SupervisorService::GetQueueStats(
+    CallbackServerContext* context, const v1::GetQueueStatsRequest* request,
+    v1::QueueStats* response) {
+  if (request->queue().empty()) return FinishNow(context, Required("queue"));
+  return OnEngine(context, ctx_.runner,
+                  [queue = request->queue(), response](core::Engine& engine,
+                                                       core::Time now) {
+                    auto stats = engine.GetQueueStats(queue, now);
+                    if (!stats.ok()) return ToGrpc(stats.status());
+                    ToProto(*stats, response);
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* SupervisorService::ListQueueStats(
+    CallbackServerContext* context, const v1::ListQueueStatsRequest*,
+    v1::ListQueueStatsResponse* response) {
+  return OnEngine(context, ctx_.runner,
+                  [response](core::Engine& engine, core::Time now) {
+                    for (const auto& stats : engine.GetAllQueueStats(now)) {
+                      ToProto(stats, response->add_queues());
+                    }
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* SupervisorService::ListAgents(
+    CallbackServerContext* context, const v1::ListAgentsRequest*,
+    v1::ListAgentsResponse* response) {
+  return OnEngine(
+      context, ctx_.runner,
+      [response, &hub = ctx_.hub](core::Engine& engine, core::Time now) {
+        for (const auto& stats : engine.GetAllAgentStats(now)) {
+          v1::AgentStats* out = response->add_agents();
+          ToProto(stats, out);
+          out->set_connected(hub.IsConnected(stats.id));
+        }
+        return Status::OK;
+      });
+}
+
+ServerUnaryReactor* SupervisorService::SetAgentState(
+    CallbackServerContext* context, const v1::SetAgentStateRequest* request,
+    v1::AgentStats* response) {
+  if (request->agent_id().empty()) {
+    return FinishNow(context, Required("agent_id"));
+  }
+  v1::AgentState state = request->state();
+  if (state != v1::AGENT_STATE_READY && state != v1::AGENT_STATE_NOT_READY &&
+      state != v1::AGENT_STATE_OFFLINE) {
+    return FinishNow(context,
+                     Status(StatusCode::INVALID_ARGUMENT,
+                            "state: must be AGENT_STATE_READY, "
+                            "AGENT_STATE_NOT_READY or AGENT_STATE_OFFLINE"));
+  }
+  return OnEngine(
+      context, ctx_.runner,
+      [id = request->agent_id(), state, reason = request->reason(), response,
+       &hub = ctx_.hub](core::Engine& engine, core::Time now) {
+        absl::Status s;
+        if (state == v1::AGENT_STATE_READY) {
+          s = engine.SetReady(id, now);
+        } else if (state == v1::AGENT_STATE_NOT_READY) {
+          s = engine.SetNotReady(id, reason.empty() ? "supervisor" : reason,
+                                 now);
+        } else {
+          s = engine.ForceLogout(id, reason.empty() ? "supervisor" : reason,
+                                 now);
+        }
+        if (!s.ok()) return ToGrpc(s);
+        auto stats = engine.GetAgentStats(id, now);
+        if (stats.ok()) {
+          ToProto(*stats, response);
+          response->set_connected(hub.IsConnected(id));
+        }
+        return Status::OK;
+      });
+}
+
+grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
+    CallbackServerContext*, const v1::WatchEventsRequest* request) {
+  EventFilter filter;
+  filter.queues.insert(request->queues().begin(), request->queues().end());
+  filter.agents.insert(request->agents().begin(), request->agents().end());
+  Status invalid;
+  for (const std::string& kind : request->kinds()) {
+    if (!ParseEventKind(kind) && invalid.ok()) {
+      invalid = Status(StatusCode::INVALID_ARGUMENT,
+                       "kinds: unknown event kind '" + kind + "'");
+    }
+    filter.kinds.insert(kind);
+  }
+  SessionHub& hub = ctx_.hub;
+  return new OutboxWriter<v1::Event>(
+      ctx_.runner, ctx_.stream_queue_limit,
+      [filter = std::move(filter), invalid, &hub](
+          std::shared_ptr<EventOutbox> outbox, core::Engine&, core::Time) {
+        if (!invalid.ok()) return invalid;
+        return hub.AddSubscriber(filter, std::move(outbox));
+      },
+      [&hub](const EventOutbox* outbox) { hub.RemoveSubscriber(outbox); });
+}
+
+// --- Admin
+// ----------------------------------------------------------------------
+
+ServerUnaryReactor* AdminService::UpsertQueue(CallbackServerContext* context,
+                                              const v1::Queue* request,
+                                              v1::Queue* response) {
+  auto queue = FromProto(*request);
+  if (!queue.ok()) return FinishNow(context, ToGrpc(queue.status()));
+  return OnEngine(context, ctx_.runner,
+                  [queue = *std::move(queue), response](core::Engine& engine,
+                                                        core::Time now) {
+                    absl::Status s = engine.UpsertQueue(queue, now);
+                    if (!s.ok()) return ToGrpc(s);
+                    *response = ToProto(queue);
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* AdminService::DeleteQueue(
+    CallbackServerContext* context, const v1::DeleteQueueRequest* request,
+    v1::DeleteQueueResponse*) {
+  if (request->name().empty()) return FinishNow(context, Required("name"));
+  return OnEngine(
+      context, ctx_.runner,
+      [name = request->name()](core::Engine& engine, core::Time now) {
+        return ToGrpc(engine.DeleteQueue(name, now));
+      });
+}
+
+ServerUnaryReactor* AdminService::ListQueues(CallbackServerContext* context,
+                                             const v1::ListQueuesRequest*,
+                                             v1::ListQueuesResponse* response) {
+  return OnEngine(context, ctx_.runner,
+                  [response](core::Engine& engine, core::Time) {
+                    for (const auto& q : engine.ListQueues()) {
+                      *response->add_queues() = ToProto(q);
+                    }
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* AdminService::UpsertAgentProfile(
+    CallbackServerContext* context, const v1::AgentProfile* request,
+    v1::AgentProfile* response) {
+  auto agent = FromProto(*request);
+  if (!agent.ok()) return FinishNow(context, ToGrpc(agent.status()));
+  return OnEngine(context, ctx_.runner,
+                  [agent = *std::move(agent), response](core::Engine& engine,
+                                                        core::Time now) {
+                    absl::Status s = engine.UpsertAgentProfile(agent, now);
+                    if (!s.ok()) return ToGrpc(s);
+                    *response = ToProto(agent);
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* AdminService::DeleteAgentProfile(
+    CallbackServerContext* context,
+    const v1::DeleteAgentProfileRequest* request,
+    v1::DeleteAgentProfileResponse*) {
+  if (request->id().empty()) return FinishNow(context, Required("id"));
+  return OnEngine(context, ctx_.runner,
+                  [id = request->id()](core::Engine& engine, core::Time now) {
+                    return ToGrpc(engine.DeleteAgentProfile(id, now));
+                  });
+}
+
+ServerUnaryReactor* AdminService::ListAgentProfiles(
+    CallbackServerContext* context, const v1::ListAgentProfilesRequest*,
+    v1::ListAgentProfilesResponse* response) {
+  return OnEngine(context, ctx_.runner,
+                  [response](core::Engine& engine, core::Time) {
+                    for (const auto& a : engine.ListAgentProfiles()) {
+                      *response->add_agents() = ToProto(a);
+                    }
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* AdminService::GetRoutingPolicy(
+    CallbackServerContext* context, const v1::GetRoutingPolicyRequest*,
+    v1::RoutingPolicy* response) {
+  return OnEngine(context, ctx_.runner,
+                  [response](core::Engine& engine, core::Time) {
+                    *response = ToProto(engine.routing_policy());
+                    return Status::OK;
+                  });
+}
+
+ServerUnaryReactor* AdminService::SetRoutingPolicy(
+    CallbackServerContext* context, const v1::RoutingPolicy* request,
+    v1::RoutingPolicy* response) {
+  auto policy = FromProto(*request);
+  if (!policy.ok()) return FinishNow(context, ToGrpc(policy.status()));
+  return OnEngine(context, ctx_.runner,
+                  [policy = *std::move(policy), response](core::Engine& engine,
+                                                          core::Time now) {
+                    absl::Status s = engine.SetRoutingPolicy(policy, now);
+                    if (!s.ok()) return ToGrpc(s);
+                    *response = ToProto(policy);
+                    return Status::OK;
+                  });
+}
+
+}  // namespace ccroute::api

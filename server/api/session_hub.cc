@@ -1,0 +1,506 @@
+#include "server/api/session_hub.h"
+
+#include <algorithm>
+
+namespace ccroute::api {
+namespace {
+
+using core::EventKind;
+
+grpc::Status FromAbsl(const absl::Status& s) { return ToGrpc(s); }
+
+bool ChangesPositions(EventKind kind) {
+  switch (kind) {
+    case EventKind::kContactQueued:
+    case EventKind::kContactOverflowed:
+    case EventKind::kContactAssigned:
+    case EventKind::kContactEnded:
+    case EventKind::kContactUpdated:
+    case EventKind::kContactTransferred:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::chrono::steady_clock::duration ToSteady(core::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+}
+
+}  // namespace
+
+bool EventFilter::Matches(const core::Event& e, const std::string& kind) const {
+  if (!queues.empty() && !queues.contains(e.queue) &&
+      !queues.contains(e.from_queue)) {
+    return false;
+  }
+  if (!agents.empty() && !agents.contains(e.agent_id)) return false;
+  if (!kinds.empty() && !kinds.contains(kind)) return false;
+  return true;
+}
+
+SessionHub::SessionHub(runtime::EngineRunner& runner, const TimeMapper& clock,
+                       HubLimits limits)
+    : runner_(runner), clock_(clock), limits_(limits) {}
+
+SessionHub::~SessionHub() = default;
+
+bool SessionHub::IsConnected(const std::string& agent_id) const {
+  std::lock_guard<std::mutex> lock(connected_mu_);
+  return connected_.contains(agent_id);
+}
+
+// --- Agent sessions ----------------------------------------------------------
+
+void SessionHub::AgentSessionStarted(uint64_t id,
+                                     std::shared_ptr<AgentOutbox> outbox) {
+  if (static_cast<int>(sessions_.size()) >= limits_.max_agent_sessions) {
+    outbox->CloseNow(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        "the server holds its maximum of " +
+            std::to_string(limits_.max_agent_sessions) + " agent sessions"));
+    return;
+  }
+  Session& s = sessions_[id];
+  s.outbox = std::move(outbox);
+  s.heartbeat =
+      std::make_unique<boost::asio::steady_timer>(runner_.io_context());
+  ArmHeartbeat(id);
+}
+
+void SessionHub::ArmHeartbeat(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  it->second.heartbeat->expires_after(ToSteady(limits_.heartbeat_timeout));
+  it->second.heartbeat->async_wait([this, id](boost::system::error_code ec) {
+    if (ec) return;
+    auto s = sessions_.find(id);
+    if (s == sessions_.end()) return;
+    // The desktop went silent: end its stream; AgentSessionEnded follows
+    // from the stream's OnDone.
+    s->second.outbox->CloseNow(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                     "no request or heartbeat within the heartbeat timeout"));
+  });
+}
+
+void SessionHub::ArmGrace(const std::string& agent_id) {
+  auto& timer = grace_[agent_id];
+  timer = std::make_unique<boost::asio::steady_timer>(runner_.io_context());
+  timer->expires_after(ToSteady(limits_.reconnect_grace));
+  timer->async_wait([this, agent_id](boost::system::error_code ec) {
+    if (ec) return;
+    runner_.Post([this, agent_id](core::Engine& engine, core::Time now) {
+      auto it = grace_.find(agent_id);
+      if (it == grace_.end() || session_of_agent_.contains(agent_id)) return;
+      grace_.erase(it);
+      // Never came back: the assigned contacts go to someone else.
+      (void)engine.ForceLogout(agent_id, "connection lost", now);
+    });
+  });
+}
+
+grpc::Status SessionHub::Login(Session& session, uint64_t id,
+                               const v1::AgentRequest::Login& login,
+                               core::Engine& engine, core::Time now) {
+  if (login.agent_id().empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "login.agent_id is required"};
+  }
+  if (!session.agent_id.empty()) {
+    return {grpc::StatusCode::FAILED_PRECONDITION,
+            "this session is logged in as '" + session.agent_id +
+                "'; log out first"};
+  }
+  absl::Status s = engine.Login(login.agent_id(), now);
+  if (!s.ok()) return FromAbsl(s);
+  const std::string& agent = login.agent_id();
+  if (auto old = session_of_agent_.find(agent);
+      old != session_of_agent_.end() && old->second != id) {
+    auto previous = sessions_.find(old->second);
+    if (previous != sessions_.end()) {
+      previous->second.agent_id.clear();
+      previous->second.outbox->CloseNow(
+          grpc::Status(grpc::StatusCode::ABORTED,
+                       "replaced by a new session for agent '" + agent + "'"));
+    }
+  }
+  session.agent_id = agent;
+  session_of_agent_[agent] = id;
+  {
+    std::lock_guard<std::mutex> lock(connected_mu_);
+    connected_.insert(agent);
+  }
+  grace_.erase(agent);
+  if (login.ready()) {
+    s = engine.SetReady(agent, now);
+    if (!s.ok()) return FromAbsl(s);
+  }
+  return grpc::Status::OK;
+}
+
+void SessionHub::HandleAgentRequest(uint64_t id,
+                                    const v1::AgentRequest& request,
+                                    core::Engine& engine, core::Time now) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Session& session = it->second;
+  ArmHeartbeat(id);
+  grpc::Status status;
+  const std::string agent = session.agent_id;
+  using R = v1::AgentRequest;
+  if (request.action_case() == R::kLogin) {
+    status = Login(session, id, request.login(), engine, now);
+  } else if (request.action_case() == R::kHeartbeat) {
+    status = grpc::Status::OK;
+  } else if (request.action_case() == R::ACTION_NOT_SET) {
+    status = {grpc::StatusCode::INVALID_ARGUMENT,
+              "request has no action (login, ready, accept, ...)"};
+  } else if (agent.empty()) {
+    status = {grpc::StatusCode::FAILED_PRECONDITION, "log in first"};
+  } else {
+    absl::Status s;
+    switch (request.action_case()) {
+      case R::kReady:
+        s = engine.SetReady(agent, now);
+        break;
+      case R::kNotReady:
+        s = engine.SetNotReady(agent, request.not_ready().reason(), now);
+        break;
+      case R::kAccept:
+        s = engine.AcceptOffer(agent, request.accept().contact_id(), now);
+        break;
+      case R::kReject:
+        s = engine.RejectOffer(agent, request.reject().contact_id(), now);
+        break;
+      case R::kComplete:
+        s = engine.CompleteContact(agent, request.complete().contact_id(),
+                                   request.complete().wrap_up_code(), now);
+        break;
+      case R::kEndWrapUp:
+        s = engine.EndWrapUp(agent, request.end_wrap_up().contact_id(), now);
+        break;
+      case R::kTransfer:
+        s = engine.TransferContact(agent, request.transfer().contact_id(),
+                                   request.transfer().queue(), now);
+        break;
+      case R::kLogout:
+        s = engine.Logout(agent, now);
+        if (s.ok()) {
+          session.agent_id.clear();
+          session_of_agent_.erase(agent);
+          std::lock_guard<std::mutex> lock(connected_mu_);
+          connected_.erase(agent);
+        }
+        break;
+      default:
+        s = absl::InvalidArgumentError("unknown action");
+    }
+    status = FromAbsl(s);
+  }
+  v1::AgentEvent ack;
+  ack.mutable_ack()->set_request_id(request.request_id());
+  ack.mutable_ack()->set_code(status.error_code());
+  ack.mutable_ack()->set_message(status.error_message());
+  if (session.outbox->Push(std::move(ack)) == AgentOutbox::PushResult::kFull) {
+    session.outbox->CloseNow(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "the desktop is not reading its stream"));
+  }
+  if (request.action_case() == R::kLogin && status.ok()) {
+    SendStatus(request.login().agent_id(), engine, now);
+  }
+}
+
+void SessionHub::AgentSessionEnded(uint64_t id, core::Engine& engine,
+                                   core::Time now) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  std::string agent = it->second.agent_id;
+  it->second.heartbeat->cancel();
+  sessions_.erase(it);
+  if (agent.empty()) return;
+  auto bound = session_of_agent_.find(agent);
+  if (bound == session_of_agent_.end() || bound->second != id) return;
+  session_of_agent_.erase(bound);
+  {
+    std::lock_guard<std::mutex> lock(connected_mu_);
+    connected_.erase(agent);
+  }
+  // Offers go back at once; assigned contacts wait out the grace.
+  if (engine.AgentDisconnected(agent, now).ok()) ArmGrace(agent);
+}
+
+void SessionHub::SendAgent(const std::string& agent_id,
+                           v1::AgentEvent message) {
+  auto bound = session_of_agent_.find(agent_id);
+  if (bound == session_of_agent_.end()) return;
+  auto it = sessions_.find(bound->second);
+  if (it == sessions_.end()) return;
+  if (it->second.outbox->Push(std::move(message)) ==
+      AgentOutbox::PushResult::kFull) {
+    it->second.outbox->CloseNow(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "the desktop is not reading its stream"));
+  }
+}
+
+void SessionHub::SendStatus(const std::string& agent_id, core::Engine& engine,
+                            core::Time now) {
+  auto stats = engine.GetAgentStats(agent_id, now);
+  if (!stats.ok()) return;
+  v1::AgentEvent message;
+  v1::AgentStatus* status = message.mutable_status();
+  status->set_agent_id(agent_id);
+  status->set_state(ToProto(stats->state));
+  status->set_reason(stats->reason);
+  for (const std::string& c : stats->contacts) status->add_contacts(c);
+  status->set_offered_contact(stats->offered_contact);
+  SendAgent(agent_id, std::move(message));
+}
+
+// --- Watchers
+// -----------------------------------------------------------------
+
+grpc::Status SessionHub::AddWatcher(const std::string& contact_id,
+                                    std::shared_ptr<WatchOutbox> outbox,
+                                    core::Engine& engine, core::Time now) {
+  if (static_cast<int>(watcher_count_) >= limits_.max_watchers) {
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "the server holds its maximum of " +
+                std::to_string(limits_.max_watchers) + " contact watchers"};
+  }
+  auto view = engine.GetContact(contact_id, now);
+  if (!view.ok()) return FromAbsl(view.status());
+  v1::ContactUpdate update;
+  ToProto(*view, clock_, update.mutable_contact());
+  update.set_change("snapshot");
+  outbox->Push(std::move(update));
+  if (view->state == core::ContactState::kEnded) {
+    outbox->Close(grpc::Status::OK);
+    return grpc::Status::OK;
+  }
+  Watcher w{contact_id, view->queue, std::move(outbox), view->position,
+            view->estimated_wait
+                ? std::chrono::duration_cast<std::chrono::seconds>(
+                      *view->estimated_wait)
+                      .count()
+                : -1};
+  watchers_[contact_id].push_back(std::move(w));
+  watched_in_queue_[view->queue].insert(contact_id);
+  watcher_count_++;
+  return grpc::Status::OK;
+}
+
+void SessionHub::RemoveWatcher(const WatchOutbox* outbox) {
+  for (auto it = watchers_.begin(); it != watchers_.end(); ++it) {
+    auto& list = it->second;
+    auto w = std::find_if(list.begin(), list.end(), [&](const Watcher& x) {
+      return x.outbox.get() == outbox;
+    });
+    if (w == list.end()) continue;
+    std::string queue = w->queue;
+    list.erase(w);
+    watcher_count_--;
+    if (list.empty()) {
+      watched_in_queue_[queue].erase(it->first);
+      watchers_.erase(it);
+    }
+    return;
+  }
+}
+
+void SessionHub::NotifyWatchers(const core::Event& event, core::Engine& engine,
+                                core::Time now) {
+  auto it = watchers_.find(event.contact_id);
+  if (it == watchers_.end()) return;
+  bool ended = event.kind == EventKind::kContactEnded;
+  v1::ContactUpdate update;
+  update.set_change(api::EventKindName(event.kind));
+  auto view = engine.GetContact(event.contact_id, now);
+  if (view.ok()) ToProto(*view, clock_, update.mutable_contact());
+  for (Watcher& w : it->second) {
+    if (view.ok()) {
+      w.last_position = view->position;
+      if (w.queue != view->queue) {
+        watched_in_queue_[w.queue].erase(event.contact_id);
+        w.queue = view->queue;
+        watched_in_queue_[w.queue].insert(event.contact_id);
+      }
+    }
+    if (w.outbox->Push(update) == WatchOutbox::PushResult::kFull) {
+      w.outbox->CloseNow(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                      "the watcher is not reading its stream"));
+    }
+    if (ended) w.outbox->Close(grpc::Status::OK);
+  }
+  if (ended) {
+    for (Watcher& w : it->second) {
+      watched_in_queue_[w.queue].erase(event.contact_id);
+      watcher_count_--;
+    }
+    watchers_.erase(it);
+  }
+}
+
+void SessionHub::RefreshPositions(const std::string& queue,
+                                  core::Engine& engine, core::Time now) {
+  auto q = watched_in_queue_.find(queue);
+  if (q == watched_in_queue_.end()) return;
+  for (const std::string& contact_id : q->second) {
+    auto view = engine.GetContact(contact_id, now);
+    if (!view.ok()) continue;
+    int64_t wait = view->estimated_wait
+                       ? std::chrono::duration_cast<std::chrono::seconds>(
+                             *view->estimated_wait)
+                             .count()
+                       : -1;
+    for (Watcher& w : watchers_[contact_id]) {
+      if (w.last_position == view->position && w.last_wait_seconds == wait) {
+        continue;
+      }
+      w.last_position = view->position;
+      w.last_wait_seconds = wait;
+      v1::ContactUpdate update;
+      ToProto(*view, clock_, update.mutable_contact());
+      update.set_change("position");
+      // A newer position replaces one the watcher has not read yet.
+      w.outbox->Push(std::move(update), /*conflate_tag=*/1);
+    }
+  }
+}
+
+// --- Event subscribers -------------------------------------------------------
+
+grpc::Status SessionHub::AddSubscriber(EventFilter filter,
+                                       std::shared_ptr<EventOutbox> outbox) {
+  if (static_cast<int>(subscribers_.size()) >= limits_.max_event_subscribers) {
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "the server holds its maximum of " +
+                std::to_string(limits_.max_event_subscribers) +
+                " event subscribers"};
+  }
+  subscribers_.push_back({std::move(filter), std::move(outbox), 0});
+  return grpc::Status::OK;
+}
+
+void SessionHub::RemoveSubscriber(const EventOutbox* outbox) {
+  std::erase_if(subscribers_,
+                [&](const Subscriber& s) { return s.outbox.get() == outbox; });
+}
+
+void SessionHub::Publish(const core::Event& event) {
+  if (subscribers_.empty()) return;
+  std::string kind = api::EventKindName(event.kind);
+  v1::Event message;
+  bool built = false;
+  for (Subscriber& s : subscribers_) {
+    if (!s.filter.Matches(event, kind)) continue;
+    if (!built) {
+      ToProto(event, clock_, &message);
+      built = true;
+    }
+    message.set_dropped_before(s.dropped);
+    switch (s.outbox->Push(message)) {
+      case EventOutbox::PushResult::kQueued:
+      case EventOutbox::PushResult::kConflated:
+        s.dropped = 0;
+        break;
+      case EventOutbox::PushResult::kFull:
+        s.dropped++;
+        dropped_total_.fetch_add(1);
+        if (s.dropped > limits_.max_dropped_events) {
+          s.outbox->CloseNow(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                          "the subscriber fell " +
+                                              std::to_string(s.dropped) +
+                                              " events behind"));
+        }
+        break;
+      case EventOutbox::PushResult::kClosed:
+        break;
+    }
+  }
+}
+
+// --- Engine events
+// -------------------------------------------------------------
+
+void SessionHub::OnEvents(const std::vector<core::Event>& events,
+                          core::Engine& engine, core::Time now) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const core::Event& e = events[i];
+    if (!e.agent_id.empty() && session_of_agent_.contains(e.agent_id)) {
+      v1::AgentEvent message;
+      bool send = true;
+      switch (e.kind) {
+        case EventKind::kContactOffered: {
+          auto view = engine.GetContact(e.contact_id, now);
+          if (!view.ok()) {
+            send = false;
+            break;
+          }
+          ToProto(*view, clock_, message.mutable_offer()->mutable_contact());
+          ToProto(e.deadline, clock_,
+                  message.mutable_offer()->mutable_expires_at());
+          break;
+        }
+        case EventKind::kOfferTimedOut:
+        case EventKind::kOfferRescinded: {
+          auto* w = message.mutable_offer_withdrawn();
+          w->set_contact_id(e.contact_id);
+          bool cancelled = i + 1 < events.size() &&
+                           events[i + 1].kind == EventKind::kContactEnded &&
+                           events[i + 1].contact_id == e.contact_id;
+          w->set_reason(e.kind == EventKind::kOfferTimedOut ? "timed_out"
+                        : cancelled                         ? "cancelled"
+                                                            : "rescinded");
+          break;
+        }
+        case EventKind::kContactAssigned: {
+          auto view = engine.GetContact(e.contact_id, now);
+          if (!view.ok()) {
+            send = false;
+            break;
+          }
+          ToProto(*view, clock_, message.mutable_assigned()->mutable_contact());
+          break;
+        }
+        case EventKind::kContactWrapUp:
+          message.mutable_wrap_up_started()->set_contact_id(e.contact_id);
+          ToProto(e.deadline, clock_,
+                  message.mutable_wrap_up_started()->mutable_ends_at());
+          break;
+        case EventKind::kAgentWrapUpEnded:
+          message.mutable_wrap_up_ended()->set_contact_id(e.contact_id);
+          break;
+        case EventKind::kAgentStateChanged:
+          send = false;
+          SendStatus(e.agent_id, engine, now);
+          break;
+        default:
+          send = false;
+      }
+      if (send) SendAgent(e.agent_id, std::move(message));
+    }
+    if (!e.contact_id.empty()) NotifyWatchers(e, engine, now);
+    if (ChangesPositions(e.kind)) {
+      dirty_queues_.insert(e.queue);
+      if (!e.from_queue.empty()) dirty_queues_.insert(e.from_queue);
+    }
+    Publish(e);
+  }
+  for (const std::string& queue : dirty_queues_) {
+    RefreshPositions(queue, engine, now);
+  }
+  dirty_queues_.clear();
+}
+
+void SessionHub::CloseAll(const grpc::Status& status) {
+  for (auto& [id, session] : sessions_) session.outbox->Close(status);
+  for (auto& [id, list] : watchers_) {
+    for (Watcher& w : list) w.outbox->Close(status);
+  }
+  for (Subscriber& s : subscribers_) s.outbox->Close(status);
+  for (auto& [agent, timer] : grace_) timer->cancel();
+}
+
+}  // namespace ccroute::api
