@@ -89,7 +89,10 @@ int main(int argc, char** argv) {
   if (!flags.listen.empty()) parsed->set_listen(flags.listen);
   auto config = ccroute::api::ResolveServerConfig(*parsed);
   if (!config.ok()) {
-    std::cerr << "ccrouted: " << config.status().message() << "\n";
+    std::cerr << "ccrouted: "
+              << (flags.config.empty() ? "built-in configuration"
+                                       : flags.config)
+              << ": " << config.status().message() << "\n";
     return 2;
   }
   if (flags.check_config) {

@@ -539,6 +539,7 @@ void ToProto(const core::QueueStats& stats, v1::QueueStats* out) {
   out->set_agents_ready(stats.agents_ready);
   out->set_window_answered(stats.window_answered);
   out->set_window_abandoned(stats.window_abandoned);
+  out->set_window_answered_within_target(stats.window_answered_within_target);
 }
 
 void ToProto(const core::AgentStats& stats, v1::AgentStats* out) {

@@ -43,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/core/engine.h"
+#include "server/core/events.h"
 
 namespace ccroute::core::testing {
 
@@ -141,42 +142,6 @@ std::string Str(const Args&... args) {
   std::ostringstream os;
   (driver_internal::Put(os, args), ...);
   return os.str();
-}
-
-inline std::string_view DriverEventName(EventKind kind) {
-  switch (kind) {
-    case EventKind::kContactQueued:
-      return "queued";
-    case EventKind::kContactScheduled:
-      return "scheduled";
-    case EventKind::kContactEscalated:
-      return "escalated";
-    case EventKind::kContactOverflowed:
-      return "overflowed";
-    case EventKind::kContactUpdated:
-      return "updated";
-    case EventKind::kContactOffered:
-      return "offered";
-    case EventKind::kContactAssigned:
-      return "assigned";
-    case EventKind::kOfferRejected:
-      return "rejected";
-    case EventKind::kOfferTimedOut:
-      return "timed_out";
-    case EventKind::kOfferRescinded:
-      return "rescinded";
-    case EventKind::kContactWrapUp:
-      return "wrap_up";
-    case EventKind::kContactTransferred:
-      return "transferred";
-    case EventKind::kContactEnded:
-      return "ended";
-    case EventKind::kAgentStateChanged:
-      return "agent_state";
-    case EventKind::kAgentWrapUpEnded:
-      return "wrap_up_ended";
-  }
-  return "?";
 }
 
 // The world the driver runs: queue configurations.
@@ -727,7 +692,7 @@ class EngineDriver {
       engine_->TakeEvents(events);
       if (!events.empty()) {
         return Fail(Str("a retried create emitted ", events.size(),
-                        " events; first ", DriverEventName(events[0].kind)));
+                        " events; first ", EventKindName(events[0].kind)));
       }
       if (live) {
         const ShadowContact& c = contacts_.at(r.id);
@@ -1224,8 +1189,8 @@ class EngineDriver {
     if (!result.ok() && !events.empty()) {
       AppendLog(line);
       return Fail(Str("a failed call emitted ", events.size(),
-                      " events; first ", DriverEventName(events[0].kind),
-                      " of ", events[0].contact_id, events[0].agent_id));
+                      " events; first ", EventKindName(events[0].kind), " of ",
+                      events[0].contact_id, events[0].agent_id));
     }
     absl::Status applied = absl::OkStatus();
     for (const Event& e : events) {
@@ -1390,7 +1355,7 @@ class EngineDriver {
   absl::Status Apply(const Event& e) {
     if (log_events_) {
       events_text_ +=
-          Str(events_text_.empty() ? "" : ", ", DriverEventName(e.kind), " ",
+          Str(events_text_.empty() ? "" : ", ", EventKindName(e.kind), " ",
               e.contact_id, e.agent_id.empty() ? "" : "@", e.agent_id);
       if (e.kind == EventKind::kAgentStateChanged) {
         events_text_ += Str("=", e.agent_state);
@@ -1399,7 +1364,7 @@ class EngineDriver {
         events_text_ += Str("=", e.end_reason);
       }
     }
-    counts_[Str("event ", DriverEventName(e.kind))]++;
+    counts_[Str("event ", EventKindName(e.kind))]++;
     if (e.at > now_) return Fail("an event from the future");
     if (e.kind == EventKind::kAgentStateChanged) {
       ShadowAgent* a = FindShadowAgent(e.agent_id);
@@ -1440,7 +1405,7 @@ class EngineDriver {
 
     auto cit = contacts_.find(e.contact_id);
     if (cit == contacts_.end()) {
-      return Fail(Str("event ", DriverEventName(e.kind), " for contact ",
+      return Fail(Str("event ", EventKindName(e.kind), " for contact ",
                       e.contact_id, " that is not live",
                       ended_.contains(e.contact_id) ? " (it ended)" : ""));
     }
@@ -1456,7 +1421,7 @@ class EngineDriver {
           e.kind != EventKind::kContactScheduled &&
           e.kind != EventKind::kContactOverflowed) {
         return Fail(
-            Str("a new contact's first event is ", DriverEventName(e.kind)));
+            Str("a new contact's first event is ", EventKindName(e.kind)));
       }
       c.queue =
           e.kind == EventKind::kContactOverflowed ? e.from_queue : e.queue;
@@ -1472,17 +1437,17 @@ class EngineDriver {
       for (ContactState s : ok) {
         if (c.state == s) return absl::OkStatus();
       }
-      return Fail(Str("event ", DriverEventName(e.kind), " for contact ", c.id,
+      return Fail(Str("event ", EventKindName(e.kind), " for contact ", c.id,
                       " in state ", c.state));
     };
     auto expect_step = [&](int step) {
       if (e.step == step) return absl::OkStatus();
-      return Fail(Str("event ", DriverEventName(e.kind), " at step ", e.step,
+      return Fail(Str("event ", EventKindName(e.kind), " at step ", e.step,
                       ", expected ", step));
     };
     auto expect_agent = [&]() {
       if (c.agent == e.agent_id) return absl::OkStatus();
-      return Fail(Str("event ", DriverEventName(e.kind), " names agent ",
+      return Fail(Str("event ", EventKindName(e.kind), " names agent ",
                       e.agent_id, ", contact is with ", c.agent));
     };
     ShadowAgent* agent = nullptr;
