@@ -18,5 +18,5 @@ CC=clang CXX=clang++ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug \
   -DCCROUTE_CORE_ONLY=ON -DCCROUTE_SANITIZE=ON -DCCROUTE_FUZZ=ON \
   -DCCROUTE_BUILD_BENCH=OFF -DCCROUTE_WERROR=ON >/dev/null
 cmake --build build-sanitize -j"$jobs"
-CCROUTE_PROPERTY_SEEDS=${CCROUTE_SANITIZE_PROPERTY_SEEDS:-60} \
+CCROUTE_PROPERTY_SEEDS=${CCROUTE_SANITIZE_PROPERTY_SEEDS:-30} \
   ctest --test-dir build-sanitize --output-on-failure -j"$jobs"

@@ -18,7 +18,6 @@ using testing::MakeAgent;
 using testing::MakeContact;
 using testing::MakeQueue;
 
-constexpr std::array<int, kChannelCount> kVoiceOnly = {1, 0, 0, 0, 0};
 constexpr std::array<int, kChannelCount> kChat3 = {0, 3, 0, 0, 0};
 constexpr std::array<int, kChannelCount> kVoiceAndChat2 = {1, 2, 0, 0, 0};
 
@@ -181,7 +180,8 @@ TEST(EngineTest, MaxWaitExpiresContactWithReason) {
   ContactView v = h.Get("c1");
   EXPECT_EQ(v.state, ContactState::kEnded);
   EXPECT_EQ(v.end_reason, EndReason::kExpired);
-  const Event* e = FindEvent(h.TakeEvents(), EventKind::kContactEnded);
+  std::vector<Event> events = h.TakeEvents();
+  const Event* e = FindEvent(events, EventKind::kContactEnded);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->end_reason, EndReason::kExpired);
   EXPECT_EQ(h.engine().GetQueueStats("sales", h.now())->expired, 1);

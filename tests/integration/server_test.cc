@@ -1,9 +1,11 @@
 // ccrouted over loopback: gateways, agent desktops, watchers and
 // supervisors against a real server on port 0.
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <set>
 
 #include "tests/integration/test_server.h"
@@ -397,6 +399,69 @@ TEST(ServerTest, ShutdownWithOpenStreamsCompletesWithinItsDeadline) {
   auto status = watch.Finished();
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// grpc.health.v1.Health/Check for the whole server, through a generic stub
+// (no generated health client needed): the serialized status, or the error.
+absl::StatusOr<std::string> HealthCheck(TestServer& server) {
+  grpc::GenericStub stub(server.channel());
+  grpc::ByteBuffer request, response;  // an empty HealthCheckRequest
+  auto context = Deadline();
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(context.get(), "/grpc.health.v1.Health/Check",
+                 grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status status = done.get_future().get();
+  if (!status.ok()) return absl::UnavailableError(status.error_message());
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return bytes;
+}
+
+TEST(ServerTest, HealthServiceReportsServing) {
+  TestServer server({Queue("sales")}, {});
+  auto health = HealthCheck(server);
+  ASSERT_TRUE(health.ok()) << health.status();
+  // HealthCheckResponse{status: SERVING (1)}.
+  EXPECT_EQ(*health, std::string("\x08\x01", 2));
+}
+
+TEST(ServerTest, AgentSessionsBeyondTheLimitAreRefused) {
+  api::ServerLimits limits;
+  limits.max_agent_sessions = 1;
+  TestServer server({Queue("sales")}, {Agent("a1"), Agent("a2")}, limits);
+  Desktop first(server, "a1");
+  ASSERT_EQ(first.Login(), grpc::StatusCode::OK);
+  Desktop second(server, "a2");
+  EXPECT_NE(second.Login(), grpc::StatusCode::OK);
+  EXPECT_EQ(first.Send(v1::AgentRequest()), grpc::StatusCode::INVALID_ARGUMENT)
+      << "the first session is unaffected";
+}
+
+TEST(ServerTest, WatchersBeyondTheLimitAreRefused) {
+  api::ServerLimits limits;
+  limits.max_watchers = 1;
+  TestServer server({Queue("sales")}, {}, limits);
+  ASSERT_TRUE(Create(server, NewContact("c1", "sales")).ok());
+  Watcher first(server, "c1");
+  ASSERT_TRUE(first.NextWithState(v1::CONTACT_STATE_QUEUED).has_value());
+  Watcher second(server, "c1");
+  auto status = second.Finished();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status->error_message(), HasSubstr("watchers"));
+}
+
+TEST(ServerTest, WatchingAnUnknownContactIsNotFound) {
+  TestServer server({Queue("sales")}, {});
+  Watcher watch(server, "ghost");
+  auto status = watch.Finished();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST(ServerTest, ManyAgentsAndGatewaysAtOnceKeepTheInvariants) {
