@@ -11,6 +11,7 @@ packages=(
   libboost-dev
   prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus
 )
 
 missing=()

@@ -1,37 +1,52 @@
 // ccrouted: the ccroute server. Reads the configuration, starts the server
-// and shuts it down gracefully on SIGTERM or SIGINT.
+// and its metrics endpoint, and shuts down gracefully on SIGTERM or SIGINT.
+// Wiring only: the logic lives in the libraries.
 #include <signal.h>
 
-#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
 
 #include "server/api/config_file.h"
+#include "server/api/health_probe.h"
 #include "server/api/server.h"
+#include "server/metrics/metrics.h"
+#include "server/runtime/log.h"
 
 namespace {
+
+using ccroute::runtime::Log;
+using ccroute::runtime::LogLevel;
 
 constexpr char kUsage[] = R"(Usage: ccrouted [options]
 
 The ccroute contact-center routing server.
 
 Options:
-  --config FILE          configuration file (.yaml, .yml or .json); without it
-                         the built-in demo configuration is used
-  --listen HOST:PORT     gRPC address (overrides the configuration;
-                         default 127.0.0.1:7400)
-  --print-config         print the built-in demo configuration and exit
-  --check-config         load and validate the configuration, then exit
-  --help                 this text
+  --config FILE            configuration file (.yaml, .yml or .json); without
+                           it the built-in demo configuration is used
+  --listen HOST:PORT       gRPC address (overrides the configuration;
+                           default 127.0.0.1:7400; port 0 picks a free one)
+  --metrics-listen HOST:PORT
+                           Prometheus /metrics address (overrides the
+                           configuration; "" turns it off)
+  --log-level LEVEL        debug, info (default), warning or error
+  --check-config           load and validate the configuration, then exit
+  --print-config           print the built-in demo configuration and exit
+  --probe HOST:PORT        gRPC health check of a running server: exit 0 if
+                           it is SERVING, 1 otherwise
+  --help                   this text
 
-Signals: SIGTERM or SIGINT shut down gracefully (health NOT_SERVING, streams
-finished with UNAVAILABLE, calls in flight completed).
+Logs are JSON lines on stderr. SIGTERM or SIGINT shut down gracefully:
+health NOT_SERVING, streams finished with UNAVAILABLE, calls in flight
+completed.
 )";
 
 struct Flags {
   std::string config;
   std::string listen;
+  std::optional<std::string> metrics_listen;
+  std::string probe;
   bool print_config = false;
   bool check_config = false;
 };
@@ -48,6 +63,7 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       out = argv[++i];
       return true;
     };
+    std::string v;
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       std::exit(0);
@@ -55,6 +71,20 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       if (!value(flags.config)) return false;
     } else if (arg == "--listen") {
       if (!value(flags.listen)) return false;
+    } else if (arg == "--metrics-listen") {
+      if (!value(v)) return false;
+      flags.metrics_listen = v;
+    } else if (arg == "--probe") {
+      if (!value(flags.probe)) return false;
+    } else if (arg == "--log-level") {
+      LogLevel level;
+      if (!value(v)) return false;
+      if (!ccroute::runtime::ParseLogLevel(v, level)) {
+        std::cerr << "ccrouted: --log-level: '" << v
+                  << "' is not debug, info, warning or error\n";
+        return false;
+      }
+      ccroute::runtime::SetLogLevel(level);
     } else if (arg == "--print-config") {
       flags.print_config = true;
     } else if (arg == "--check-config") {
@@ -71,28 +101,40 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace api = ccroute::api;
+  namespace metrics = ccroute::metrics;
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return 2;
   if (flags.print_config) {
-    std::cout << ccroute::api::BuiltInConfigYaml();
+    std::cout << api::BuiltInConfigYaml();
     return 0;
   }
+  if (!flags.probe.empty()) {
+    absl::Status health =
+        api::ProbeHealth(flags.probe, std::chrono::milliseconds(3000));
+    std::cout << (health.ok() ? "SERVING" : std::string(health.message()))
+              << "\n";
+    return health.ok() ? 0 : 1;
+  }
 
+  std::string source =
+      flags.config.empty() ? "built-in configuration" : flags.config;
   auto parsed = flags.config.empty()
-                    ? ccroute::api::ParseServerConfig(
-                          ccroute::api::BuiltInConfigYaml(), "yaml")
-                    : ccroute::api::LoadServerConfigFile(flags.config);
+                    ? api::ParseServerConfig(api::BuiltInConfigYaml(), "yaml")
+                    : api::LoadServerConfigFile(flags.config);
   if (!parsed.ok()) {
-    std::cerr << "ccrouted: " << parsed.status().message() << "\n";
+    Log(LogLevel::kError, "config_invalid",
+        {{"source", source},
+         {"error", std::string(parsed.status().message())}});
     return 2;
   }
   if (!flags.listen.empty()) parsed->set_listen(flags.listen);
-  auto config = ccroute::api::ResolveServerConfig(*parsed);
+  if (flags.metrics_listen) parsed->set_metrics_listen(*flags.metrics_listen);
+  auto config = api::ResolveServerConfig(*parsed);
   if (!config.ok()) {
-    std::cerr << "ccrouted: "
-              << (flags.config.empty() ? "built-in configuration"
-                                       : flags.config)
-              << ": " << config.status().message() << "\n";
+    Log(LogLevel::kError, "config_invalid",
+        {{"source", source},
+         {"error", std::string(config.status().message())}});
     return 2;
   }
   if (flags.check_config) {
@@ -109,21 +151,67 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto server = ccroute::api::Server::Start(*config);
+  std::unique_ptr<metrics::MetricsEndpoint> endpoint;
+  std::unique_ptr<metrics::EngineMetrics> engine_metrics;
+  api::ServerHooks hooks;
+  if (!config->metrics_listen.empty()) {
+    auto started = metrics::MetricsEndpoint::Start(config->metrics_listen);
+    if (!started.ok()) {
+      Log(LogLevel::kError, "metrics_listen_failed",
+          {{"error", std::string(started.status().message())}});
+      return 1;
+    }
+    endpoint = *std::move(started);
+    engine_metrics =
+        std::make_unique<metrics::EngineMetrics>(endpoint->registry());
+    hooks.observers.push_back(engine_metrics.get());
+    hooks.interceptors.push_back(
+        std::make_unique<metrics::GrpcMetricsInterceptorFactory>(
+            endpoint->registry()));
+  }
+
+  auto server = api::Server::Start(*config, std::move(hooks));
   if (!server.ok()) {
-    std::cerr << "ccrouted: " << server.status().message() << "\n";
+    Log(LogLevel::kError, "start_failed",
+        {{"error", std::string(server.status().message())}});
     return 1;
   }
-  std::cerr << "ccrouted: listening on " << config->listen << " (port "
-            << (*server)->port() << "), " << config->queues.size()
-            << " queues, " << config->agents.size() << " agent profiles"
-            << (flags.config.empty() ? " (built-in demo configuration)" : "")
-            << "\n";
+  std::shared_ptr<metrics::SnapshotCollector> snapshots;
+  std::shared_ptr<metrics::ProcessCollector> process;
+  if (endpoint) {
+    api::Server* s = server->get();
+    snapshots = std::make_shared<metrics::SnapshotCollector>([s] {
+      return metrics::TakeSnapshot(
+          s->runner(), std::chrono::milliseconds(2000),
+          [s](metrics::EngineSnapshot& snap) {
+            snap.agent_sessions =
+                static_cast<int64_t>(s->hub().agent_sessions());
+            snap.watchers = static_cast<int64_t>(s->hub().watchers());
+            snap.event_subscribers =
+                static_cast<int64_t>(s->hub().subscribers());
+            snap.events_dropped = s->hub().dropped_events();
+          });
+    });
+    process = std::make_shared<metrics::ProcessCollector>();
+    endpoint->Register(snapshots);
+    endpoint->Register(process);
+  }
+  Log(LogLevel::kInfo, "started",
+      {{"source", source},
+       {"listen", config->listen},
+       {"grpc_port", (*server)->port()},
+       {"metrics_port", endpoint ? endpoint->port() : 0},
+       {"queues", config->queues.size()},
+       {"agent_profiles", config->agents.size()}});
 
   int received = 0;
   sigwait(&signals, &received);
-  std::cerr << "ccrouted: " << strsignal(received) << ", shutting down\n";
+  Log(LogLevel::kInfo, "shutting_down", {{"signal", strsignal(received)}});
   (*server)->Shutdown();
-  std::cerr << "ccrouted: stopped\n";
+  // Stop scraping before the server's engine goes away.
+  snapshots.reset();
+  endpoint.reset();
+  server->reset();
+  Log(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -37,9 +37,12 @@ Server::Server(const ResolvedConfig& config)
               static_cast<size_t>(config.server_limits.stream_queue_limit)}) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ResolvedConfig& config) {
+    const ResolvedConfig& config, ServerHooks hooks) {
   std::unique_ptr<Server> server(new Server(config));
   server->runner_.AddObserver(&server->hub_);
+  for (runtime::EngineObserver* o : hooks.observers) {
+    server->runner_.AddObserver(o);
+  }
   server->runner_.Start();
 
   absl::Status applied;
@@ -82,6 +85,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  if (!hooks.interceptors.empty()) {
+    builder.experimental().SetInterceptorCreators(
+        std::move(hooks.interceptors));
+  }
   builder.RegisterService(&server->contacts_);
   builder.RegisterService(&server->agents_);
   builder.RegisterService(&server->supervisor_);

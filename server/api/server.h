@@ -6,6 +6,7 @@
 #define CCROUTE_SERVER_API_SERVER_H_
 
 #include <grpcpp/server.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <condition_variable>
 #include <memory>
@@ -20,6 +21,15 @@
 
 namespace ccroute::api {
 
+// What the wiring adds to a server: engine observers (e.g. metrics; they
+// must outlive the server) and gRPC interceptor factories.
+struct ServerHooks {
+  std::vector<runtime::EngineObserver*> observers;
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+};
+
 class Server {
  public:
   // Starts the engine thread, applies the configuration's routing policy,
@@ -28,7 +38,7 @@ class Server {
   // (INVALID_ARGUMENT naming it), or an address that cannot be bound
   // (UNAVAILABLE).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const ResolvedConfig& config);
+      const ResolvedConfig& config, ServerHooks hooks = {});
   // Shuts down if still running.
   ~Server();
 

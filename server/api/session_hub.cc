@@ -2,10 +2,14 @@
 
 #include <algorithm>
 
+#include "server/runtime/log.h"
+
 namespace ccroute::api {
 namespace {
 
 using core::EventKind;
+using runtime::Log;
+using runtime::LogLevel;
 
 grpc::Status FromAbsl(const absl::Status& s) { return ToGrpc(s); }
 
@@ -78,6 +82,8 @@ void SessionHub::ArmHeartbeat(uint64_t id) {
     if (s == sessions_.end()) return;
     // The desktop went silent: end its stream; AgentSessionEnded follows
     // from the stream's OnDone.
+    Log(LogLevel::kWarning, "agent_session_silent",
+        {{"agent", s->second.agent_id}, {"session", id}});
     s->second.outbox->CloseNow(
         grpc::Status(grpc::StatusCode::UNAVAILABLE,
                      "no request or heartbeat within the heartbeat timeout"));
@@ -95,6 +101,8 @@ void SessionHub::ArmGrace(const std::string& agent_id) {
       if (it == grace_.end() || session_of_agent_.contains(agent_id)) return;
       grace_.erase(it);
       // Never came back: the assigned contacts go to someone else.
+      Log(LogLevel::kWarning, "agent_reconnect_grace_over",
+          {{"agent", agent_id}});
       (void)engine.ForceLogout(agent_id, "connection lost", now);
     });
   });
@@ -131,6 +139,7 @@ grpc::Status SessionHub::Login(Session& session, uint64_t id,
     connected_.insert(agent);
   }
   grace_.erase(agent);
+  Log(LogLevel::kInfo, "agent_login", {{"agent", agent}, {"session", id}});
   if (login.ready()) {
     s = engine.SetReady(agent, now);
     if (!s.ok()) return FromAbsl(s);
@@ -227,6 +236,8 @@ void SessionHub::AgentSessionEnded(uint64_t id, core::Engine& engine,
     connected_.erase(agent);
   }
   // Offers go back at once; assigned contacts wait out the grace.
+  Log(LogLevel::kInfo, "agent_disconnected",
+      {{"agent", agent}, {"session", id}});
   if (engine.AgentDisconnected(agent, now).ok()) ArmGrace(agent);
 }
 

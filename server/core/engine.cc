@@ -1532,13 +1532,16 @@ absl::StatusOr<ContactView> Engine::CreateContact(const ContactRequest& r,
     c.state = ContactState::kScheduled;
     target->scheduled++;
     c.callback_timer = s.Arm(*r.not_before, {TimerKind::kCallbackDue, ci});
-    s.Emit(EventKind::kContactScheduled, &c).deadline = *r.not_before;
+    Event& e = s.Emit(EventKind::kContactScheduled, &c);
+    e.deadline = *r.not_before;
+    e.created = true;
   } else {
     s.EnterQueue(ci, qi, s.now, s.now);
     Event& e = s.Emit(
         target == q ? EventKind::kContactQueued : EventKind::kContactOverflowed,
         &s.contacts[ci]);
     if (target != q) e.from_queue = q->config.name;
+    e.created = true;
     s.Route(ci);
   }
   ContactView v = s.View(ci);

@@ -56,6 +56,9 @@ struct Event {
   // For kContactAssigned and kContactEnded: whether the wait was within the
   // queue's service-level target.
   bool within_target = false;
+  // Set on the one event that announces a new contact (queued, overflowed
+  // at creation, or scheduled); requeues and due callbacks leave it false.
+  bool created = false;
 };
 
 }  // namespace ccroute::core

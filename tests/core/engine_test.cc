@@ -67,6 +67,8 @@ TEST(EngineTest, FullLifecycleEmitsAnEventPerStateChange) {
       ElementsAre(EventKind::kContactQueued, EventKind::kContactOffered,
                   EventKind::kContactAssigned, EventKind::kContactWrapUp,
                   EventKind::kAgentWrapUpEnded, EventKind::kContactEnded));
+  EXPECT_TRUE(events[0].created);
+  EXPECT_FALSE(events[1].created);
   EXPECT_EQ(events[2].wait, 3s);
   EXPECT_TRUE(events[2].within_target);
   EXPECT_EQ(events[3].reason, "sold");

@@ -405,7 +405,8 @@ TEST(ServerTest, ShutdownWithOpenStreamsCompletesWithinItsDeadline) {
 // (no generated health client needed): the serialized status, or the error.
 absl::StatusOr<std::string> HealthCheck(TestServer& server) {
   grpc::GenericStub stub(server.channel());
-  grpc::ByteBuffer request, response;  // an empty HealthCheckRequest
+  grpc::Slice empty;  // an empty HealthCheckRequest
+  grpc::ByteBuffer request(&empty, 1), response;
   auto context = Deadline();
   std::promise<grpc::Status> done;
   stub.UnaryCall(context.get(), "/grpc.health.v1.Health/Check",
