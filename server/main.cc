@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
     return health.ok() ? 0 : 1;
   }
 
+  api::RouteGrpcLogsToJson();
   std::string source =
       flags.config.empty() ? "built-in configuration" : flags.config;
   auto parsed = flags.config.empty()

@@ -1,9 +1,12 @@
 #include "server/api/server.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+
+#include "server/runtime/log.h"
 
 namespace ccroute::api {
 namespace {
@@ -20,6 +23,19 @@ HubLimits ToHubLimits(const ServerLimits& l) {
 }
 
 }  // namespace
+
+void RouteGrpcLogsToJson() {
+  gpr_set_log_function([](gpr_log_func_args* args) {
+    runtime::LogLevel level =
+        args->severity == GPR_LOG_SEVERITY_ERROR  ? runtime::LogLevel::kError
+        : args->severity == GPR_LOG_SEVERITY_INFO ? runtime::LogLevel::kInfo
+                                                  : runtime::LogLevel::kDebug;
+    runtime::Log(level, "grpc",
+                 {{"file", args->file},
+                  {"line", args->line},
+                  {"message", args->message}});
+  });
+}
 
 Server::Server(const ResolvedConfig& config)
     : config_(config),

@@ -30,6 +30,10 @@ struct ServerHooks {
       interceptors;
 };
 
+// Sends gRPC's own log lines to the JSON log (runtime/log.h), so that every
+// line on stderr is one JSON object. Call once, before starting servers.
+void RouteGrpcLogsToJson();
+
 class Server {
  public:
   // Starts the engine thread, applies the configuration's routing policy,

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -277,6 +278,21 @@ TEST(PrometheusScrapeTest, QueueMetricsShowTheLoad) {
       3.0);
   agent_context.TryCancel();
   desk->Finish();
+
+  // Every log line is one JSON object with a level and an event, and the
+  // logs name no contact.
+  std::istringstream log(ReadFile(dir / "ccrouted.log"));
+  static const std::regex kLine(
+      R"re(^\{"ts":"[0-9T:.Z-]+","level":"(debug|info|warning|error)","event":"[a-z_]+".*\}$)re");
+  int lines = 0;
+  for (std::string line; std::getline(log, line); ++lines) {
+    EXPECT_TRUE(std::regex_match(line, kLine)) << line;
+    for (const char* id : {"s1", "s2", "s3"}) {
+      EXPECT_EQ(line.find(std::string("\"") + id + "\""), std::string::npos)
+          << line;
+    }
+  }
+  EXPECT_GE(lines, 2);  // started, agent_login
   std::error_code ignored;
   fs::remove_all(dir, ignored);
 }
