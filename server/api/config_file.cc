@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "server/api/convert.h"
 #include "server/core/detail/strings.h"
+#include "server/runtime/log.h"
 
 namespace ccroute::api {
 namespace {
@@ -84,39 +85,6 @@ std::optional<std::string> JsonNumber(std::string_view s) {
   return out;
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 // What the schema says a YAML node is: a value of `field` (nullptr: not a
 // known field), or when `message` is set, the fields of that message.
 struct Schema {
@@ -179,7 +147,7 @@ void AppendScalar(std::string& out, const YAML::Node& node,
       return;
     }
   }
-  AppendJsonString(out, s);
+  runtime::AppendJsonString(out, s);
 }
 
 // The field of `message` a YAML key names, by proto or JSON name.
@@ -221,7 +189,7 @@ absl::Status AppendField(std::string& out, const YAML::Node& node,
       if (!keys.insert(key).second) return Invalid(child, "duplicate key");
       if (!first) out += ',';
       first = false;
-      AppendJsonString(out, key);
+      runtime::AppendJsonString(out, key);
       out += ':';
       if (auto s = AppendJson(out, entry.second, child, values); !s.ok()) {
         return s;
@@ -283,7 +251,7 @@ absl::Status AppendJson(std::string& out, const YAML::Node& node,
         if (!keys.insert(key).second) return Invalid(child, "duplicate key");
         if (!first) out += ',';
         first = false;
-        AppendJsonString(out, key);
+        runtime::AppendJsonString(out, key);
         out += ':';
         if (auto s = AppendField(out, entry.second, child,
                                  FindField(schema.message, key));

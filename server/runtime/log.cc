@@ -14,7 +14,28 @@ std::mutex g_write_mu;
 
 constexpr const char* kLevelNames[] = {"debug", "info", "warning", "error"};
 
-void AppendEscaped(std::string& out, std::string_view s) {
+void AppendBody(std::string& out, LogLevel level, std::string_view event,
+                std::initializer_list<LogField> fields) {
+  out += "\"level\":\"";
+  out += kLevelNames[static_cast<int>(level)];
+  out += "\",\"event\":";
+  AppendJsonString(out, event);
+  for (const LogField& f : fields) {
+    out += ',';
+    AppendJsonString(out, f.key);
+    out += ':';
+    if (f.quoted) {
+      AppendJsonString(out, f.value);
+    } else {
+      out += f.value;
+    }
+  }
+  out += '}';
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
@@ -27,14 +48,18 @@ void AppendEscaped(std::string& out, std::string_view s) {
       case '\n':
         out += "\\n";
         break;
+      case '\r':
+        out += "\\r";
+        break;
       case '\t':
         out += "\\t";
         break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
+          constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
         } else {
           out += c;
         }
@@ -42,27 +67,6 @@ void AppendEscaped(std::string& out, std::string_view s) {
   }
   out += '"';
 }
-
-void AppendBody(std::string& out, LogLevel level, std::string_view event,
-                std::initializer_list<LogField> fields) {
-  out += "\"level\":\"";
-  out += kLevelNames[static_cast<int>(level)];
-  out += "\",\"event\":";
-  AppendEscaped(out, event);
-  for (const LogField& f : fields) {
-    out += ',';
-    AppendEscaped(out, f.key);
-    out += ':';
-    if (f.quoted) {
-      AppendEscaped(out, f.value);
-    } else {
-      out += f.value;
-    }
-  }
-  out += '}';
-}
-
-}  // namespace
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 

@@ -37,6 +37,9 @@ struct LogField {
 void Log(LogLevel level, std::string_view event,
          std::initializer_list<LogField> fields = {});
 
+// Appends `s` as a JSON string literal (quoted, escaped) to `out`.
+void AppendJsonString(std::string& out, std::string_view s);
+
 // The JSON line Log would write, without the time (for tests).
 std::string FormatLogLine(LogLevel level, std::string_view event,
                           std::initializer_list<LogField> fields);
