@@ -11,11 +11,19 @@ packages=(
   libboost-dev
   prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  gnuplot-nox
   prometheus
+  nodejs npm
 )
 
 missing=()
 for p in "${packages[@]}"; do
+  # Node.js for the interop test (tests/interop) may come from elsewhere,
+  # e.g. NodeSource's nodejs, which bundles npm and conflicts with Debian's.
+  case $p in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
       grep -q "install ok installed"; then
     missing+=("$p")

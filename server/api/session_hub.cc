@@ -58,6 +58,11 @@ bool SessionHub::IsConnected(const std::string& agent_id) const {
 
 void SessionHub::AgentSessionStarted(uint64_t id,
                                      std::shared_ptr<AgentOutbox> outbox) {
+  if (closing_) {
+    outbox->CloseNow(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "the server is shutting down"));
+    return;
+  }
   if (static_cast<int>(sessions_.size()) >= limits_.max_agent_sessions) {
     outbox->CloseNow(grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -275,6 +280,9 @@ void SessionHub::SendStatus(const std::string& agent_id, core::Engine& engine,
 grpc::Status SessionHub::AddWatcher(const std::string& contact_id,
                                     std::shared_ptr<WatchOutbox> outbox,
                                     core::Engine& engine, core::Time now) {
+  if (closing_) {
+    return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
+  }
   if (static_cast<int>(watcher_count_) >= limits_.max_watchers) {
     return {grpc::StatusCode::RESOURCE_EXHAUSTED,
             "the server holds its maximum of " +
@@ -384,6 +392,9 @@ void SessionHub::RefreshPositions(const std::string& queue,
 
 grpc::Status SessionHub::AddSubscriber(EventFilter filter,
                                        std::shared_ptr<EventOutbox> outbox) {
+  if (closing_) {
+    return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
+  }
   if (static_cast<int>(subscribers_.size()) >= limits_.max_event_subscribers) {
     return {grpc::StatusCode::RESOURCE_EXHAUSTED,
             "the server holds its maximum of " +
@@ -486,6 +497,15 @@ void SessionHub::OnEvents(const std::vector<core::Event>& events,
         case EventKind::kAgentStateChanged:
           send = false;
           SendStatus(e.agent_id, engine, now);
+          if (e.agent_state == core::AgentState::kOffline) {
+            // Logged out from elsewhere (a supervisor, the reconnect
+            // grace): the stream stays open and may log in again.
+            auto bound = session_of_agent_.find(e.agent_id);
+            sessions_[bound->second].agent_id.clear();
+            session_of_agent_.erase(bound);
+            std::lock_guard<std::mutex> lock(connected_mu_);
+            connected_.erase(e.agent_id);
+          }
           break;
         default:
           send = false;
@@ -506,6 +526,7 @@ void SessionHub::OnEvents(const std::vector<core::Event>& events,
 }
 
 void SessionHub::CloseAll(const grpc::Status& status) {
+  closing_ = true;
   for (auto& [id, session] : sessions_) session.outbox->Close(status);
   for (auto& [id, list] : watchers_) {
     for (Watcher& w : list) w.outbox->Close(status);

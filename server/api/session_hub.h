@@ -156,6 +156,8 @@ class SessionHub : public runtime::EngineObserver {
   std::set<std::string> dirty_queues_;
 
   std::vector<Subscriber> subscribers_;
+  // Set by CloseAll: new streams are refused while the server drains.
+  bool closing_ = false;
   std::atomic<int64_t> dropped_total_{0};
 };
 

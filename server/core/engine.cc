@@ -116,7 +116,6 @@ void Engine::Impl::Fire(const TimerAction& action) {
         SetAgentState(a, AgentState::kNotReady, "missed offers");
       }
       Requeue(action.target);
-      Reindex(a);
       Serve(a);
       return;
     }
@@ -137,6 +136,7 @@ void Engine::Impl::Fire(const TimerAction& action) {
       if (was_in_class) {
         c.in_class = true;
         classes[c.cls].waiting.insert(c.Key(ci));
+        RefreshHead(c.cls);
       }
       Emit(EventKind::kContactEscalated, &c);
       if (was_in_class) {
@@ -152,7 +152,6 @@ void Engine::Impl::Fire(const TimerAction& action) {
         Index ai = c.agent;
         ReleaseOffer(ci, EventKind::kOfferRescinded);
         Requeue(ci);
-        Reindex(ai);
         Serve(ai);
       }
       return;
@@ -300,18 +299,45 @@ Index Engine::Impl::GetOrCreateClass(Index queue, Channel channel, ReqList reqs,
   }
   class_by_key.emplace(std::move(key), idx);
   live_class_count++;
-  // A new class is rare (a new requirement combination): finding its
-  // agents walks every agent once.
-  for (Index a = 0; a < agents.size(); ++a) {
+  RefreshHead(idx);
+  // A new class is rare (a new requirement combination). Its agents are
+  // among the holders of its rarest skill; a class without requirements
+  // takes every agent, and needs the kAnySkill index to find them.
+  auto add = [&](Index a) {
     Agent& agent = agents[a];
-    if (!agent.live || !EligibleFor(agent, k)) continue;
+    if (!agent.live || !EligibleFor(agent, k)) return;
     agent.eligible_classes.push_back(idx);
     if (agent.state == AgentState::kReady) {
       k.ready_agents++;
       k.ready_capacity += agent.profile.capacity[static_cast<int>(channel)];
     }
+  };
+  if (k.key.reqs.empty()) {
+    EnableAnySkillIndex();
+    for (Index a = 0; a < agents.size(); ++a) add(a);
+    return idx;
   }
+  const std::vector<Index>* roster = nullptr;
+  for (const Req& r : k.key.reqs) {
+    if (r.skill >= agents_by_skill.size()) return idx;  // nobody holds it
+    if (roster == nullptr || agents_by_skill[r.skill].size() < roster->size()) {
+      roster = &agents_by_skill[r.skill];
+    }
+  }
+  for (Index a : *roster) add(a);
   return idx;
+}
+
+void Engine::Impl::AddToSkillRoster(Index ai) {
+  for (const Req& r : agents[ai].skills) {
+    if (agents_by_skill.size() <= r.skill) agents_by_skill.resize(r.skill + 1);
+    agents_by_skill[r.skill].push_back(ai);
+  }
+}
+
+void Engine::Impl::RemoveFromSkillRoster(Index ai) {
+  for (const Req& r : agents[ai].skills)
+    std::erase(agents_by_skill[r.skill], ai);
 }
 
 bool Engine::Impl::Satisfies(const Agent& a, const ReqList& reqs) const {
@@ -349,6 +375,7 @@ void Engine::Impl::SweepClasses(bool only_dead_queues) {
     class_by_key.erase(k.key);
     k.live = false;
     k.key.reqs.clear();
+    RefreshHead(i);
     free_classes.push_back(i);
     live_class_count--;
     any = true;
@@ -423,14 +450,16 @@ void Engine::Impl::IndexInsert(int ordering, Channel ch, const ReqList& skills,
     if (by_skill.size() <= s) by_skill.resize(skill_names.size());
     by_skill[s].by_level[level - 1].insert(key);
   };
-  insert(kAnySkill, kMaxSkillLevel);
+  if (any_skill_indexed) insert(kAnySkill, kMaxSkillLevel);
   for (const Req& r : skills) insert(r.skill, r.level);
 }
 
 void Engine::Impl::IndexErase(int ordering, Channel ch, const ReqList& skills,
                               const AgentKey& key) {
   auto& by_skill = agent_index[ordering][static_cast<int>(ch)];
-  by_skill[kAnySkill].by_level[kMaxSkillLevel - 1].erase(key);
+  if (any_skill_indexed) {
+    by_skill[kAnySkill].by_level[kMaxSkillLevel - 1].erase(key);
+  }
   for (const Req& r : skills)
     by_skill[r.skill].by_level[r.level - 1].erase(key);
 }
@@ -488,6 +517,13 @@ void Engine::Impl::EnableOccupancyIndex() {
   if (occupancy_index_enabled) return;
   for (Index ai = 0; ai < agents.size(); ++ai) Unindex(ai);
   occupancy_index_enabled = true;
+  for (Index ai = 0; ai < agents.size(); ++ai) Reindex(ai);
+}
+
+void Engine::Impl::EnableAnySkillIndex() {
+  if (any_skill_indexed) return;
+  for (Index ai = 0; ai < agents.size(); ++ai) Unindex(ai);
+  any_skill_indexed = true;
   for (Index ai = 0; ai < agents.size(); ++ai) Reindex(ai);
 }
 
@@ -637,12 +673,14 @@ void Engine::Impl::PlaceRoutable(Index ci) {
   }
   c.in_class = true;
   classes[c.cls].waiting.insert(c.Key(ci));
+  RefreshHead(c.cls);
 }
 
 void Engine::Impl::Unplace(Index ci) {
   Contact& c = contacts[ci];
   if (c.in_class) {
     classes[c.cls].waiting.erase(c.Key(ci));
+    RefreshHead(c.cls);
     c.in_class = false;
   }
   if (c.reserved) {
@@ -962,12 +1000,19 @@ void Engine::Impl::SetAgentState(Index ai, AgentState state,
 }
 
 // Decision 2: the agent can take work; offer it the best waiting contact it
-// is eligible for. Candidates are the contacts waiting for this agent in
-// person and the head of each eligible class with waiting contacts.
+// is eligible for, then bring the agent's index entries up to date.
+// Candidates are the contacts waiting for this agent in person and the head
+// of each eligible class with waiting contacts. It decides from the agent's
+// own state and the class heads, never from the agent index, so it runs
+// before the agent is reindexed: an agent that is offered a contact at
+// once is never put into the index only to be taken out again.
 void Engine::Impl::Serve(Index ai) {
   Agent& a = agents[ai];
   uint32_t mask = AvailableMask(a);
-  if (mask == 0) return;
+  if (mask == 0) {
+    Reindex(ai);
+    return;
+  }
   detail::EraseIf(a.declined, [&](const detail::DeclinedContact& d) {
     return d.until <= Ns(now);
   });
@@ -1011,17 +1056,37 @@ void Engine::Impl::Serve(Index ai) {
     if (agent_declined(key)) continue;
     consider({key, true, queues[c.queue]->config.service_level_target});
   }
+  // One compact head per class keeps this loop to a cache line per class.
   for (Index k : a.eligible_classes) {
-    const ContactClass& cls = classes[k];
-    if (cls.waiting.empty() || !(mask & Bit(cls.key.channel))) continue;
-    for (const ContactKey& key : cls.waiting) {
+    const detail::ClassHead& head = class_heads[k];
+    if (!head.waiting || !(mask & Bit(head.channel))) continue;
+    if (a.declined.empty() || !agent_declined(head.key)) {
+      consider({head.key, false, head.target});
+      continue;
+    }
+    // The agent declined the head: its best in this class is further in.
+    for (const ContactKey& key : classes[k].waiting) {
       if (agent_declined(key)) continue;
-      consider(
-          {key, false, queues[cls.key.queue]->config.service_level_target});
+      consider({key, false, head.target});
       break;
     }
   }
-  if (best) Offer(best->key.contact, ai);
+  if (best) {
+    Offer(best->key.contact, ai);  // reindexes the agent
+  } else {
+    Reindex(ai);
+  }
+}
+
+void Engine::Impl::RefreshHead(Index k) {
+  if (class_heads.size() < classes.size()) class_heads.resize(classes.size());
+  const ContactClass& cls = classes[k];
+  detail::ClassHead& head = class_heads[k];
+  head.waiting = cls.live && !cls.waiting.empty();
+  if (!head.waiting) return;
+  head.key = *cls.waiting.begin();
+  head.channel = cls.key.channel;
+  head.target = queues[cls.key.queue]->config.service_level_target;
 }
 
 Work* Engine::Impl::FindWork(Agent& a, uint64_t work_id) {
@@ -1052,7 +1117,6 @@ void Engine::Impl::FinishWrapUp(Index ai, uint64_t work_id) {
   if (done.contact != kNone) {
     EndContact(done.contact, EndReason::kCompleted);
   }
-  Reindex(ai);
   Serve(ai);
 }
 
@@ -1250,6 +1314,10 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
     s.EnableOccupancyIndex();
   }
   if (!existing) return absl::OkStatus();
+  // The class heads carry the queue's service-level target.
+  for (Index k = 0; k < s.classes.size(); ++k) {
+    if (s.classes[k].live && s.classes[k].key.queue == qi) s.RefreshHead(k);
+  }
 
   // Move the queue's contacts to the new requirements and timers, in their
   // order, then route them.
@@ -1289,7 +1357,6 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
     if (s.contacts[ci].state == ContactState::kQueued) s.Route(ci);
   }
   for (Index ai : freed) {
-    s.Reindex(ai);
     s.Serve(ai);
   }
   s.Advance(s.now);
@@ -1359,11 +1426,13 @@ absl::Status Engine::UpsertAgentProfile(const AgentProfile& profile, Time now) {
   bool ready = a.state == AgentState::kReady;
   if (ready) s.AddReadyContribution(ai, -1);
   a.profile = profile;
+  s.RemoveFromSkillRoster(ai);
   a.skills.clear();
   for (const Skill& k : profile.skills) {
     a.skills.push_back({s.InternName(k.name), k.level});
   }
   std::sort(a.skills.begin(), a.skills.end());
+  s.AddToSkillRoster(ai);
   s.RebuildEligibleClasses(ai);
   if (ready) s.AddReadyContribution(ai, +1);
   // An open offer the agent no longer qualifies for is withdrawn.
@@ -1381,7 +1450,6 @@ absl::Status Engine::UpsertAgentProfile(const AgentProfile& profile, Time now) {
       s.EndReservation(ci);
     }
   }
-  s.Reindex(ai);
   s.Serve(ai);
   s.Advance(s.now);
   return absl::OkStatus();
@@ -1401,6 +1469,7 @@ absl::Status Engine::DeleteAgentProfile(std::string_view id, Time now) {
   }
   // Slots of deleted agents are not reused, so stale references (declines)
   // can never point at another agent.
+  s.RemoveFromSkillRoster(it->second);
   a.live = false;
   a.eligible_classes.clear();
   a.declined.clear();
@@ -1559,9 +1628,12 @@ absl::Status Engine::CancelContact(std::string_view id, EndReason reason,
   }
   auto it = s.contact_by_id.find(id);
   if (it == s.contact_by_id.end()) {
-    if (s.ended.contains(id)) {
+    if (auto e = s.ended.find(id); e != s.ended.end()) {
+      // A retried cancel (its first answer lost) is done, not an error.
+      if (e->second.reason == reason) return absl::OkStatus();
       return absl::FailedPreconditionError(
-          detail::Cat("contact '", id, "' has already ended"));
+          detail::Cat("contact '", id, "' has already ended (",
+                      EndReasonName(e->second.reason), ")"));
     }
     return absl::NotFoundError(detail::Cat("contact '", id, "' not found"));
   }
@@ -1579,7 +1651,6 @@ absl::Status Engine::CancelContact(std::string_view id, EndReason reason,
   }
   s.EndContact(ci, reason);
   if (ai != kNone) {
-    s.Reindex(ai);
     s.Serve(ai);
   }
   s.Advance(s.now);
@@ -1680,7 +1751,6 @@ absl::Status Engine::SetReady(std::string_view agent_id, Time now) {
   a.missed_offers = 0;
   a.idle_since = s.now;
   s.SetAgentState(*ai, AgentState::kReady, "");
-  s.Reindex(*ai);
   s.Serve(*ai);
   s.Advance(s.now);
   return absl::OkStatus();
@@ -1829,7 +1899,6 @@ absl::Status Engine::AcceptOffer(std::string_view agent_id,
   e.agent_id = a.profile.id;
   e.wait = wait;
   e.within_target = within;
-  s.Reindex(*ai);
   s.Serve(*ai);
   s.Advance(s.now);
   return absl::OkStatus();
@@ -1850,7 +1919,6 @@ absl::Status Engine::RejectOffer(std::string_view agent_id,
   s.AddDecline(*ci, *ai);
   s.ReleaseOffer(*ci, EventKind::kOfferRejected);
   s.Requeue(*ci);
-  s.Reindex(*ai);
   s.Serve(*ai);
   s.Advance(s.now);
   return absl::OkStatus();

@@ -145,7 +145,9 @@ class Engine {
   absl::StatusOr<ContactView> CreateContact(const ContactRequest& request,
                                             Time now);
   // Ends a waiting, scheduled or offered contact as kAbandoned or
-  // kCancelled (an offer is withdrawn). FAILED_PRECONDITION once assigned.
+  // kCancelled (an offer is withdrawn). FAILED_PRECONDITION once assigned,
+  // or if it already ended for another reason; OK if it already ended for
+  // this one (a retried cancel).
   absl::Status CancelContact(std::string_view id, EndReason reason, Time now);
   // Changes the priority and/or the extra requirements of a contact that is
   // not yet offered; it keeps its arrival time.

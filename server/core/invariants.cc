@@ -306,7 +306,8 @@ absl::Status Engine::Impl::CheckInvariants() const {
             CHECK_OR_RETURN(a.indexed_mask & (1u << c), "agent ", a.profile.id,
                             " indexed but not available");
             CHECK_OR_RETURN(
-                s == kAnySkill ? l == kMaxSkillLevel : a.level(s) == l,
+                s == kAnySkill ? any_skill_indexed && l == kMaxSkillLevel
+                               : a.level(s) == l,
                 "agent ", a.profile.id, " indexed at the wrong level");
             const AgentKey& want = ordering == detail::kByIdle
                                        ? a.indexed_idle_key
@@ -319,7 +320,9 @@ absl::Status Engine::Impl::CheckInvariants() const {
         continue;
       }
       for (const Agent& a : agents) {
-        if (a.indexed_mask & (1u << c)) expected += 1 + a.skills.size();
+        if (a.indexed_mask & (1u << c)) {
+          expected += (any_skill_indexed ? 1 : 0) + a.skills.size();
+        }
       }
       CHECK_OR_RETURN(entries == expected, "index entries ", entries, " vs ",
                       expected);
@@ -336,6 +339,38 @@ absl::Status Engine::Impl::CheckInvariants() const {
       }
     }
   }
+
+  // Each class head mirrors its class.
+  CHECK_OR_RETURN(class_heads.size() >= classes.size(), "class heads missing");
+  for (Index k = 0; k < classes.size(); ++k) {
+    const detail::ContactClass& cls = classes[k];
+    const detail::ClassHead& head = class_heads[k];
+    bool waiting = cls.live && !cls.waiting.empty();
+    CHECK_OR_RETURN(head.waiting == waiting, "class ", k, " head out of date");
+    if (!waiting) continue;
+    const ContactKey& first = *cls.waiting.begin();
+    CHECK_OR_RETURN(
+        head.key.contact == first.contact && head.key.seq == first.seq &&
+            head.key.arrival == first.arrival &&
+            head.key.neg_priority == first.neg_priority &&
+            head.channel == cls.key.channel &&
+            head.target == queues[cls.key.queue]->config.service_level_target,
+        "class ", k, " head out of date");
+  }
+
+  // The skill rosters list exactly the live agents holding each skill.
+  size_t rostered = 0, held = 0;
+  for (detail::SkillId k = 0; k < agents_by_skill.size(); ++k) {
+    for (Index ai : agents_by_skill[k]) {
+      rostered++;
+      CHECK_OR_RETURN(agents[ai].live && agents[ai].level(k) > 0, "agent ",
+                      agents[ai].profile.id, " in the roster of skill ",
+                      skill_names[k], " it does not hold");
+    }
+  }
+  for (const Agent& a : agents) held += a.live ? a.skills.size() : 0;
+  CHECK_OR_RETURN(rostered == held, "skill rosters hold ", rostered,
+                  " entries for ", held, " skills");
 
   // No agent sits available beside a contact it could take.
   for (Index ci = 0; ci < contacts.size(); ++ci) {

@@ -371,6 +371,8 @@ TEST(ServerTest, SupervisorForcesAnAgentOffline) {
   ASSERT_TRUE(
       server.supervisor()->SetAgentState(Deadline().get(), force, &stats).ok());
   EXPECT_EQ(stats.state(), v1::AGENT_STATE_OFFLINE);
+  // The desktop's stream is still usable: it can log in again.
+  EXPECT_EQ(d1.Login(false), grpc::StatusCode::OK) << d1.last_ack_message();
   Desktop d2(server, "a2");
   ASSERT_EQ(d2.Login(), grpc::StatusCode::OK);
   auto offer = d2.NextOffer();

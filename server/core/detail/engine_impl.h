@@ -245,6 +245,16 @@ struct ContactClass {
   int ready_capacity = 0;  // their capacity on the channel
 };
 
+// What decision 2 needs of a class, kept apart from the class so that an
+// agent's scan over its eligible classes reads one small record per class:
+// the first waiting contact, and the queue's service-level target.
+struct ClassHead {
+  ContactKey key{};
+  Duration target{0};
+  Channel channel = Channel::kVoice;
+  bool waiting = false;  // the class has waiting contacts; key is the first
+};
+
 struct Queue {
   bool live = false;
   QueueConfig config;
@@ -314,12 +324,21 @@ struct Engine::Impl {
   std::vector<detail::ContactClass> classes;
   std::vector<Index> free_classes;
   absl::flat_hash_map<detail::ClassKey, Index> class_by_key;
+  // Parallel to `classes`; refreshed whenever a class's waiting set or its
+  // queue's target changes.
+  std::vector<detail::ClassHead> class_heads;
   size_t live_class_count = 0;
 
   // [ordering][channel][skill]
   std::array<std::array<std::vector<detail::LevelBuckets>, kChannelCount>, 2>
       agent_index;
   bool occupancy_index_enabled = false;
+  // Whether agents are also indexed under kAnySkill: only needed once a
+  // class without requirements exists, and the largest set to keep up.
+  bool any_skill_indexed = false;
+  // Every live agent holding each skill, at any level, in no order: a new
+  // class looks for its agents among the holders of its rarest skill.
+  std::vector<std::vector<Index>> agents_by_skill;
 
   absl::btree_map<detail::TimerKey, detail::TimerAction> timers;
 
@@ -355,6 +374,7 @@ struct Engine::Impl {
   bool Satisfies(const detail::Agent& a, const detail::ReqList& reqs) const;
   bool EligibleFor(const detail::Agent& a, const detail::ContactClass& k) const;
   void SetClass(detail::Contact& c, Index cls);
+  void RefreshHead(Index cls);
   void SweepClasses(bool only_dead_queues);
   void RebuildEligibleClasses(Index agent);
   void AddReadyContribution(Index agent, int sign);
@@ -370,6 +390,9 @@ struct Engine::Impl {
   void IndexErase(int ordering, Channel ch, const detail::ReqList& skills,
                   const detail::AgentKey& key);
   void EnableOccupancyIndex();
+  void EnableAnySkillIndex();
+  void AddToSkillRoster(Index agent);
+  void RemoveFromSkillRoster(Index agent);
   Index FindAgent(Index contact);
 
   // Contacts.
