@@ -250,12 +250,14 @@ TEST(EngineTest, SamePriorityIsOfferedInArrivalOrder) {
   EngineHarness h;
   h.AddQueue(MakeQueue("sales"));
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(h.Create(MakeContact("c" + std::to_string(i), "sales")).ok());
+    ASSERT_TRUE(
+        h.Create(MakeContact(std::string("c") + std::to_string(i), "sales"))
+            .ok());
     h.Advance(1s);
   }
   h.AddReadyAgent(MakeAgent("a1"));
   for (int i = 0; i < 5; ++i) {
-    std::string id = "c" + std::to_string(i);
+    std::string id = std::string("c") + std::to_string(i);
     ASSERT_EQ(h.AgentOf(id), "a1") << id;
     ASSERT_TRUE(h.Accept("a1", id).ok());
     ASSERT_TRUE(h.Complete("a1", id).ok());
@@ -451,7 +453,7 @@ TEST(EngineTest, ChatAgentTakesUpToItsCapacity) {
   h.AddQueue(MakeQueue("chat"));
   h.AddReadyAgent(MakeAgent("a1", {}, kChat3));
   for (int i = 0; i < 4; ++i) {
-    std::string id = "c" + std::to_string(i);
+    std::string id = std::string("c") + std::to_string(i);
     ASSERT_TRUE(h.Create(MakeContact(id, "chat", 0, Channel::kChat)).ok());
     if (i < 3) {
       ASSERT_EQ(h.AgentOf(id), "a1") << id;
