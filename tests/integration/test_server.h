@@ -150,6 +150,7 @@ class Desktop {
       v1::AgentEvent event;
       while (stream_->Read(&event)) events_.Push(event);
       finished_ = true;
+      events_.Push(v1::AgentEvent());  // end of stream: wakes waiters
     });
   }
   ~Desktop() { Drop(); }
@@ -161,10 +162,15 @@ class Desktop {
     if (!stream_->Write(request)) return grpc::StatusCode::UNAVAILABLE;
     auto ack = events_.Take(
         [&](const v1::AgentEvent& e) {
-          return e.has_ack() && e.ack().request_id() == id;
+          return (e.has_ack() && e.ack().request_id() == id) ||
+                 e.event_case() == v1::AgentEvent::EVENT_NOT_SET;
         },
         kWait);
     if (!ack) return grpc::StatusCode::DEADLINE_EXCEEDED;
+    if (!ack->has_ack()) {
+      events_.Push(*ack);  // the stream ended; later calls see it too
+      return grpc::StatusCode::UNAVAILABLE;
+    }
     last_ack_message_ = ack->ack().message();
     return static_cast<grpc::StatusCode>(ack->ack().code());
   }
