@@ -146,11 +146,8 @@ void Engine::Impl::Fire(const TimerAction& action) {
                               classes[c.cls])) {
         // The step asks for skills the preferred agent lacks.
         EndReservation(ci);
-      } else if (c.state == ContactState::kOffered &&
-                 !Satisfies(agents[c.agent], classes[c.cls].key.reqs)) {
+      } else if (Index ai = WithdrawUnqualifiedOffer(ci); ai != kNone) {
         // ... or that the agent it is offered to lacks.
-        Index ai = c.agent;
-        ReleaseOffer(ci, EventKind::kOfferRescinded);
         Requeue(ci);
         Serve(ai);
       }
@@ -790,6 +787,17 @@ void Engine::Impl::ReleaseOffer(Index ci, EventKind why) {
   }
 }
 
+Index Engine::Impl::WithdrawUnqualifiedOffer(Index ci) {
+  Contact& c = contacts[ci];
+  if (c.state != ContactState::kOffered ||
+      Satisfies(agents[c.agent], classes[c.cls].key.reqs)) {
+    return kNone;
+  }
+  Index ai = c.agent;
+  ReleaseOffer(ci, EventKind::kOfferRescinded);
+  return ai;
+}
+
 void Engine::Impl::Requeue(Index ci) {
   Contact& c = contacts[ci];
   if (c.max_wait_due) {
@@ -1331,7 +1339,9 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
       c.escalation_timer = s.Arm(c.entered + config.escalation[c.step].after,
                                  {TimerKind::kEscalation, ci});
     }
+    // The re-armed timer decides about the maximum wait from now on.
     s.Disarm(c.max_wait_timer);
+    c.max_wait_due = false;
     if (config.max_wait > Duration::zero()) {
       c.max_wait_timer =
           s.Arm(c.entered + config.max_wait, {TimerKind::kMaxWait, ci});
@@ -1344,13 +1354,11 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
   // An open offer to an agent the new requirements exclude is withdrawn.
   std::vector<Index> freed;
   for (Index ci : moved) {
-    Contact& c = s.contacts[ci];
-    if (c.state == ContactState::kOffered &&
-        !s.Satisfies(s.agents[c.agent], s.classes[c.cls].key.reqs)) {
-      freed.push_back(c.agent);
-      s.ReleaseOffer(ci, EventKind::kOfferRescinded);
+    // Placed, not routed yet: the queue's contacts are routed in order below.
+    if (Index ai = s.WithdrawUnqualifiedOffer(ci); ai != kNone) {
+      freed.push_back(ai);
       s.PlaceRoutable(ci);
-      s.Emit(EventKind::kContactQueued, &c);
+      s.Emit(EventKind::kContactQueued, &s.contacts[ci]);
     }
   }
   for (Index ci : moved) {
@@ -1436,10 +1444,8 @@ absl::Status Engine::UpsertAgentProfile(const AgentProfile& profile, Time now) {
   s.RebuildEligibleClasses(ai);
   if (ready) s.AddReadyContribution(ai, +1);
   // An open offer the agent no longer qualifies for is withdrawn.
-  if (a.offer != kNone &&
-      !s.Satisfies(a, s.classes[s.contacts[a.offer].cls].key.reqs)) {
-    Index ci = a.offer;
-    s.ReleaseOffer(ci, EventKind::kOfferRescinded);
+  if (Index ci = a.offer;
+      ci != kNone && s.WithdrawUnqualifiedOffer(ci) != kNone) {
     s.Requeue(ci);
   }
   // Contacts waiting for this agent in person that it can no longer take

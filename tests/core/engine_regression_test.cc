@@ -107,3 +107,35 @@ TEST(EngineRegressionTest,
 
 }  // namespace
 }  // namespace ccroute::core
+
+namespace ccroute::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::EngineHarness;
+using testing::MakeAgent;
+using testing::MakeContact;
+using testing::MakeQueue;
+
+TEST(EngineRegressionTest,
+     QueueUpdateResetsAMaximumWaitThatPassedWhileOffered) {
+  EngineHarness h;
+  QueueConfig q = MakeQueue("q");
+  q.max_wait = 10s;
+  q.offer_timeout = 60s;
+  h.AddQueue(q);
+  h.AddReadyAgent(MakeAgent("a1"));
+  h.AddReadyAgent(MakeAgent("a2"));
+  ASSERT_TRUE(h.Create(MakeContact("c1", "q")).ok());
+  ASSERT_EQ(h.AgentOf("c1"), "a1");
+  h.Advance(15s);   // the maximum wait passes while c1 is offered
+  q.max_wait = 0s;  // ... and then the queue no longer has one
+  h.AddQueue(q);
+  ASSERT_TRUE(h.Reject("a1", "c1").ok());
+  EXPECT_EQ(h.StateOf("c1"), ContactState::kOffered)
+      << "requeued and offered to a2, not expired";
+  EXPECT_EQ(h.AgentOf("c1"), "a2");
+}
+
+}  // namespace
+}  // namespace ccroute::core

@@ -405,6 +405,10 @@ struct Engine::Impl {
   void Route(Index c);
   void Offer(Index c, Index agent);
   void ReleaseOffer(Index c, EventKind why);
+  // Withdraws the contact's open offer if its agent no longer meets the
+  // contact's requirements (they changed under it); the contact is left
+  // queued and unplaced. Returns the freed agent, or kNone.
+  Index WithdrawUnqualifiedOffer(Index c);
   void Requeue(Index c);
   void ExpireOrOverflow(Index c);
   void EndContact(Index c, EndReason reason);
