@@ -198,13 +198,8 @@ void SessionHub::HandleAgentRequest(uint64_t id,
                                    request.transfer().queue(), now);
         break;
       case R::kLogout:
+        // The OFFLINE event unbinds the session (see OnEvents).
         s = engine.Logout(agent, now);
-        if (s.ok()) {
-          session.agent_id.clear();
-          session_of_agent_.erase(agent);
-          std::lock_guard<std::mutex> lock(connected_mu_);
-          connected_.erase(agent);
-        }
         break;
       default:
         s = absl::InvalidArgumentError("unknown action");
@@ -498,7 +493,7 @@ void SessionHub::OnEvents(const std::vector<core::Event>& events,
           send = false;
           SendStatus(e.agent_id, engine, now);
           if (e.agent_state == core::AgentState::kOffline) {
-            // Logged out from elsewhere (a supervisor, the reconnect
+            // Logged out (by the desktop, a supervisor or the reconnect
             // grace): the stream stays open and may log in again.
             auto bound = session_of_agent_.find(e.agent_id);
             sessions_[bound->second].agent_id.clear();

@@ -53,29 +53,6 @@ class CallbackQueuePin : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kCallbackQueuePin =
     ::testing::AddGlobalTestEnvironment(new CallbackQueuePin);
 
-core::QueueConfig Queue(
-    std::string name, core::Duration offer_timeout = std::chrono::seconds(15)) {
-  core::QueueConfig q;
-  q.name = std::move(name);
-  q.offer_timeout = offer_timeout;
-  return q;
-}
-
-core::AgentProfile Agent(std::string id, core::Duration wrap_up = 0s) {
-  core::AgentProfile a;
-  a.id = std::move(id);
-  a.wrap_up[0] = wrap_up;
-  return a;
-}
-
-v1::CreateContactRequest NewContact(std::string id, std::string queue) {
-  v1::CreateContactRequest r;
-  r.set_contact_id(std::move(id));
-  r.set_queue(std::move(queue));
-  r.set_channel(v1::CHANNEL_VOICE);
-  return r;
-}
-
 // A server on 127.0.0.1:`port` (0: any free port), so that a test can stop
 // it and start another on the same port.
 std::unique_ptr<api::Server> StartServer(int port,

@@ -15,28 +15,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-core::QueueConfig Queue(std::string name, core::Duration offer_timeout = 15s) {
-  core::QueueConfig q;
-  q.name = std::move(name);
-  q.offer_timeout = offer_timeout;
-  return q;
-}
-
-core::AgentProfile Agent(std::string id, core::Duration wrap_up = 0s) {
-  core::AgentProfile a;
-  a.id = std::move(id);
-  a.wrap_up[0] = wrap_up;
-  return a;
-}
-
-v1::CreateContactRequest NewContact(std::string id, std::string queue) {
-  v1::CreateContactRequest r;
-  r.set_contact_id(std::move(id));
-  r.set_queue(std::move(queue));
-  r.set_channel(v1::CHANNEL_VOICE);
-  return r;
-}
-
 grpc::Status Create(TestServer& server, const v1::CreateContactRequest& r,
                     v1::Contact* out = nullptr) {
   v1::Contact contact;

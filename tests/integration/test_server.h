@@ -32,6 +32,31 @@ using namespace std::chrono_literals;
 // Generous: the machine running the tests may be slow and shared.
 inline constexpr auto kWait = std::chrono::seconds(10);
 
+// A queue with no requirements and the given offer timeout.
+inline core::QueueConfig Queue(std::string name,
+                               core::Duration offer_timeout = 15s) {
+  core::QueueConfig q;
+  q.name = std::move(name);
+  q.offer_timeout = offer_timeout;
+  return q;
+}
+
+// A voice agent with no skills and the given voice wrap-up.
+inline core::AgentProfile Agent(std::string id, core::Duration wrap_up = 0s) {
+  core::AgentProfile a;
+  a.id = std::move(id);
+  a.wrap_up[0] = wrap_up;
+  return a;
+}
+
+inline v1::CreateContactRequest NewContact(std::string id, std::string queue) {
+  v1::CreateContactRequest r;
+  r.set_contact_id(std::move(id));
+  r.set_queue(std::move(queue));
+  r.set_channel(v1::CHANNEL_VOICE);
+  return r;
+}
+
 // A blocking queue with a bounded pop.
 template <typename T>
 class BlockingQueue {
