@@ -8,6 +8,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ccroute::client {
 
@@ -23,6 +25,10 @@ struct ChannelOptions {
   // accepts pings every 10 s or more.
   std::chrono::milliseconds keepalive_time{20000};
   std::chrono::milliseconds keepalive_timeout{10000};
+  // Metadata sent with every call on the channel, e.g.
+  // {"authorization", "Bearer <token>"} for a server that checks tokens.
+  // Keys must be lower case.
+  std::vector<std::pair<std::string, std::string>> metadata;
 };
 
 // A channel to `target` ("host:port", or any gRPC target URI). Never null;

@@ -14,6 +14,7 @@ packages=(
   gnuplot-nox
   prometheus
   nodejs npm
+  tmux
 )
 
 missing=()

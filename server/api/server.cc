@@ -114,7 +114,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     server->runner_.Stop();
     return absl::UnavailableError("cannot listen on '" + config.listen + "'");
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  // Each service by name too, so that a health check can ask about one;
+  // Shutdown's SetServingStatus(false) covers them all.
+  auto* health = server->server_->GetHealthCheckService();
+  for (const char* service :
+       {v1::Contacts::service_full_name(), v1::Agents::service_full_name(),
+        v1::Supervisor::service_full_name(), v1::Admin::service_full_name()}) {
+    health->SetServingStatus(service, true);
+  }
+  health->SetServingStatus(true);
   return server;
 }
 
