@@ -6,6 +6,7 @@
 
 #include <google/protobuf/duration.pb.h>
 #include <google/protobuf/message.h>
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/timestamp.pb.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
@@ -104,8 +105,12 @@ int ReportError(const std::string& what, const grpc::Status& status);
 // stderr; returns kExitUsage.
 int UsageError(const std::string& command, const std::string& message);
 
-// `s` as a JSON string literal, quotes included.
-std::string JsonQuote(const std::string& s);
+// For commands with subcommands (`contact create`, `admin apply`): prints
+// `help` and returns the exit code when --help was given (0) or the
+// subcommand is missing (kExitUsage); nullopt otherwise.
+struct Invocation;
+std::optional<int> HelpOrMissingCommand(const Invocation& inv,
+                                        const char* help);
 // One line of protobuf JSON (snake_case names, zero values included).
 std::string ToJson(const google::protobuf::Message& message);
 

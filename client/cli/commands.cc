@@ -497,10 +497,7 @@ int ContactCreate(Invocation& inv, std::shared_ptr<grpc::Channel> channel) {
 
 int RunContact(Invocation& inv) {
   const auto& words = inv.args.words();
-  if (inv.args.Has("help") || words.size() < 2) {
-    std::cout << kContactHelp;
-    return words.size() < 2 && !inv.args.Has("help") ? kExitUsage : kExitOk;
-  }
+  if (auto exit = HelpOrMissingCommand(inv, kContactHelp)) return *exit;
   const std::string& verb = words[1];
   std::vector<std::string> known;
   if (verb == "create") {
@@ -802,7 +799,8 @@ int AdminApply(Invocation& inv, v1::Admin::Stub& stub) {
   bool dry_run = inv.args.Has("dry-run");
   int failures = 0;
   int last_exit = kExitOk;
-  std::string json = "{\"changes\":[";
+  google::protobuf::Struct report;
+  auto* changes = (*report.mutable_fields())["changes"].mutable_list_value();
   for (size_t i = 0; i < plan.size(); ++i) {
     const Change& c = plan[i];
     grpc::Status status;
@@ -842,10 +840,12 @@ int AdminApply(Invocation& inv, v1::Admin::Stub& stub) {
           "admin apply: " + c.kind + " " + c.name + ": " + c.action, status);
     }
     if (inv.json) {
-      json += std::string(i ? "," : "") + "{\"kind\":" + JsonQuote(c.kind) +
-              ",\"name\":" + JsonQuote(c.name) +
-              ",\"action\":" + JsonQuote(c.action) +
-              ",\"result\":" + JsonQuote(result) + "}";
+      auto* fields =
+          changes->add_values()->mutable_struct_value()->mutable_fields();
+      (*fields)["kind"].set_string_value(c.kind);
+      (*fields)["name"].set_string_value(c.name);
+      (*fields)["action"].set_string_value(c.action);
+      (*fields)["result"].set_string_value(result);
     } else {
       std::cout << c.action << " " << c.kind << " " << c.name
                 << (dry_run       ? " (dry run)"
@@ -855,7 +855,8 @@ int AdminApply(Invocation& inv, v1::Admin::Stub& stub) {
     }
   }
   if (inv.json) {
-    std::cout << json << "],\"failed\":" << failures << "}\n";
+    (*report.mutable_fields())["failed"].set_number_value(failures);
+    std::cout << ToJson(report) << "\n";
   } else if (!dry_run) {
     std::cout << plan.size() - failures << " of " << plan.size()
               << " changes applied\n";
@@ -932,10 +933,7 @@ int AdminSetState(Invocation& inv, const std::shared_ptr<grpc::Channel>& ch) {
 
 int RunAdmin(Invocation& inv) {
   const auto& words = inv.args.words();
-  if (inv.args.Has("help") || words.size() < 2) {
-    std::cout << kAdminHelp;
-    return words.size() < 2 && !inv.args.Has("help") ? kExitUsage : kExitOk;
-  }
+  if (auto exit = HelpOrMissingCommand(inv, kAdminHelp)) return *exit;
   const std::string& verb = words[1];
   std::vector<std::string> known;
   if (verb == "apply") {
@@ -979,9 +977,13 @@ int RunAdmin(Invocation& inv) {
     status = stub->DeleteAgentProfile(&context, request, &response);
   }
   if (!status.ok()) return ReportError("admin " + verb, status);
-  std::cout << (inv.json ? "{\"deleted\":" + JsonQuote(words[2]) + "}"
-                         : "deleted " + words[2])
-            << "\n";
+  if (inv.json) {
+    google::protobuf::Struct deleted;
+    (*deleted.mutable_fields())["deleted"].set_string_value(words[2]);
+    std::cout << ToJson(deleted) << "\n";
+  } else {
+    std::cout << "deleted " << words[2] << "\n";
+  }
   return kExitOk;
 }
 
@@ -1012,8 +1014,11 @@ unreachable server exits 3.
                                        "SERVICE_UNKNOWN"};
   const char* name = kNames[static_cast<int>(health)];
   if (inv.json) {
-    std::cout << "{\"server\":" << JsonQuote(inv.connection.server)
-              << ",\"status\":" << JsonQuote(name) << "}\n";
+    google::protobuf::Struct answer;
+    (*answer.mutable_fields())["server"].set_string_value(
+        inv.connection.server);
+    (*answer.mutable_fields())["status"].set_string_value(name);
+    std::cout << ToJson(answer) << "\n";
   } else {
     std::cout << name << "\n";
   }

@@ -221,25 +221,11 @@ void Connection::Prepare(grpc::ClientContext& context) const {
 }
 
 int ReportError(const std::string& what, const grpc::Status& status) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
   int code = status.error_code();
-  const char* name = code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
+  // gRPC's codes are abseil's, by number and name.
+  std::string name =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  if (name.empty()) name = "UNKNOWN";
   std::cerr << "ccroute: " << what << ": " << name << ": "
             << status.error_message() << "\n";
   if (code == grpc::StatusCode::UNAVAILABLE ||
@@ -256,21 +242,12 @@ int UsageError(const std::string& command, const std::string& message) {
   return kExitUsage;
 }
 
-std::string JsonQuote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+std::optional<int> HelpOrMissingCommand(const Invocation& inv,
+                                        const char* help) {
+  bool asked = inv.args.Has("help");
+  if (!asked && inv.args.words().size() >= 2) return std::nullopt;
+  std::cout << help;
+  return asked ? kExitOk : kExitUsage;
 }
 
 std::string ToJson(const google::protobuf::Message& message) {
