@@ -169,6 +169,37 @@ void BM_Engine_CreateContactOffered(benchmark::State& state) {
 }
 BENCHMARK(BM_Engine_CreateContactOffered)->Arg(100)->Arg(1'000)->Arg(10'000);
 
+// The same with every queue choosing agents by preserve_coverage, which
+// weighs up to 16 eligible agents by their other classes' available counts
+// (kept up to date on every availability change).
+void BM_Engine_CreateContactOfferedPreserveCoverage(benchmark::State& state) {
+  const Scale scale = ByAgents(static_cast<int>(state.range(0)));
+  Workload workload(scale, 1);
+  std::vector<core::QueueConfig> queues = workload.queues();
+  for (core::QueueConfig& q : queues) {
+    q.agent_selection = core::AgentSelection::kPreserveCoverage;
+  }
+  LoadedEngine center(scale, workload.policy(), queues);
+  core::Engine& engine = center.engine();
+  int64_t offered = 0;
+  for (auto _ : state) {
+    Time now = center.Tick();
+    core::ContactRequest& r = center.NextRequest();
+    auto view = engine.CreateContact(r, now);
+    offered += view->state == core::ContactState::kOffered;
+    Expect(engine.CancelContact(r.id, core::EndReason::kAbandoned, now),
+           "cancel");
+    center.Drain();
+    center.offers().clear();
+  }
+  state.counters["offered"] = benchmark::Counter(
+      static_cast<double>(offered) / std::max<int64_t>(1, state.iterations()));
+}
+BENCHMARK(BM_Engine_CreateContactOfferedPreserveCoverage)
+    ->Arg(100)
+    ->Arg(1'000)
+    ->Arg(10'000);
+
 // A contact arrives while every agent it could go to is busy and waits;
 // it is then cancelled (the caller hangs up).
 void BM_Engine_CreateContactQueued(benchmark::State& state) {

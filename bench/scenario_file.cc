@@ -132,7 +132,7 @@ std::optional<Selection> ParseSelection(std::string_view name) {
   return std::nullopt;
 }
 constexpr char kSelectionNames[] =
-    "longest_idle, most_skilled, least_occupied, random";
+    "longest_idle, most_skilled, least_occupied, preserve_coverage, random";
 
 }  // namespace
 

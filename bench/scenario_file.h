@@ -4,8 +4,9 @@
 //   name: two-skills
 //   contact_selection: service_level   # or fifo
 //   agent_selection: longest_idle      # default of every contact type:
-//                                      # most_skilled, least_occupied, or
-//                                      # random (done by the simulator)
+//                                      # most_skilled, least_occupied,
+//                                      # preserve_coverage, or random
+//                                      # (done by the simulator)
 //   contact_types:
 //     - name: sales                    # also the queue's name
 //       arrivals_per_hour: 120

@@ -54,18 +54,20 @@ Commands:
       beside the analytic figures: Erlang C, or Erlang A (M/M/n+M) when
       callers hang up after an exponential --patience.
   run FILE [--contact-selection service_level|fifo]
-           [--agent-selection longest_idle|most_skilled|least_occupied|random]
+           [--agent-selection longest_idle|most_skilled|least_occupied|
+                              preserve_coverage|random]
            [--load-scale F]
       A scenario file (bench/scenarios/*.yaml). The flags override the
       file's routing policy and scale every arrival rate.
   chain [--skills K] [--aht SECONDS] [--patience SECONDS]
-        [--occupancy LIST] [--data FILE]
+        [--occupancy LIST] [--policies LIST] [--data FILE]
       The skill-based routing study: 6 contact types, 90 agents in 6 groups
       of 15 holding K skills (default 2) in a chain (1-2, 2-3, ..., 6-1),
-      under each of ccroute's routing policies, against the pooled Erlang C
-      bound (90 agents with every skill; Erlang A with --patience), six
-      separate queues of 15, and every agent holding every skill simulated
-      on the same contacts. Loads: "design" (the pooled system answers 80%
+      under each of ccroute's routing policies (or those --policies names,
+      e.g. service_level/longest_idle,fifo/preserve_coverage), against the
+      pooled Erlang C bound (90 agents with every skill; Erlang A with
+      --patience), six separate queues of 15, and every agent holding every
+      skill simulated on the same contacts. Loads: "design" (the pooled system answers 80%
       in 20 s) and each listed occupancy, offered load / agents (default
       design,0.80,0.85,0.90,0.95,0.98). --data writes a gnuplot table.
 
@@ -369,8 +371,8 @@ int RunScenario(const CommandLine& cl) {
       auto a = core::ParseAgentSelection(it->second);
       if (!a) {
         return Fail(absl::InvalidArgumentError(
-            "--agent-selection: longest_idle, most_skilled, least_occupied "
-            "or random"));
+            "--agent-selection: longest_idle, most_skilled, least_occupied, "
+            "preserve_coverage or random"));
       }
       for (ContactType& t : scenario->contact_types) t.agent_selection = *a;
     }
@@ -454,20 +456,49 @@ struct Policy {
   core::ContactSelection contact;
   core::AgentSelection agent;
 };
-constexpr Policy kPolicies[] = {
-    {core::ContactSelection::kServiceLevel, core::AgentSelection::kLongestIdle},
-    {core::ContactSelection::kServiceLevel, core::AgentSelection::kMostSkilled},
-    {core::ContactSelection::kServiceLevel,
-     core::AgentSelection::kLeastOccupied},
-    {core::ContactSelection::kFifo, core::AgentSelection::kLongestIdle},
-    {core::ContactSelection::kFifo, core::AgentSelection::kMostSkilled},
-    {core::ContactSelection::kFifo, core::AgentSelection::kLeastOccupied},
-};
-constexpr int kPolicyCount = std::size(kPolicies);
+constexpr core::ContactSelection kContactSelections[] = {
+    core::ContactSelection::kServiceLevel, core::ContactSelection::kFifo};
+constexpr core::AgentSelection kAgentSelections[] = {
+    core::AgentSelection::kLongestIdle, core::AgentSelection::kMostSkilled,
+    core::AgentSelection::kLeastOccupied,
+    core::AgentSelection::kPreserveCoverage};
 
 std::string PolicyName(const Policy& p) {
   return absl::StrFormat("%s/%s", core::ContactSelectionName(p.contact),
                          core::AgentSelectionName(p.agent));
+}
+
+// The policies named in `list` ("CONTACT/AGENT,..."), or every combination
+// of ccroute's contact and agent selections when it is empty.
+absl::StatusOr<std::vector<Policy>> ParsePolicies(absl::string_view list) {
+  std::vector<Policy> policies;
+  if (list.empty()) {
+    for (core::ContactSelection c : kContactSelections) {
+      for (core::AgentSelection a : kAgentSelections) {
+        policies.push_back({c, a});
+      }
+    }
+    return policies;
+  }
+  for (absl::string_view item : absl::StrSplit(list, ',')) {
+    std::vector<absl::string_view> parts = absl::StrSplit(item, '/');
+    std::optional<core::ContactSelection> c;
+    std::optional<core::AgentSelection> a;
+    if (parts.size() == 2) {
+      c = core::ParseContactSelection(
+          std::string_view(parts[0].data(), parts[0].size()));
+      a = core::ParseAgentSelection(
+          std::string_view(parts[1].data(), parts[1].size()));
+    }
+    if (!c || !a) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--policies: '", std::string(item),
+                       "' is not CONTACT_SELECTION/AGENT_SELECTION, e.g. "
+                       "service_level/longest_idle"));
+    }
+    policies.push_back({*c, *a});
+  }
+  return policies;
 }
 
 struct LoadPoint {
@@ -507,10 +538,15 @@ int RunChain(const CommandLine& cl) {
   auto aht = Get<double>(cl, "--aht", 300.0, 1e-3, 1e6);
   auto skills = Get<int>(cl, "--skills", 2, 1, kChainTypes);
   auto patience = Get<double>(cl, "--patience", 0.0, 1e-3, 1e9);
-  for (const absl::Status& s :
-       {options.status(), aht.status(), skills.status(), patience.status()}) {
+  auto it_policies = cl.values.find("--policies");
+  auto parsed_policies =
+      ParsePolicies(it_policies == cl.values.end() ? "" : it_policies->second);
+  for (const absl::Status& s : {options.status(), aht.status(), skills.status(),
+                                patience.status(), parsed_policies.status()}) {
     if (!s.ok()) return Fail(s);
   }
+  const std::vector<Policy>& policies = *parsed_policies;
+  const int policy_count = static_cast<int>(policies.size());
   const QueueModel pooled_model{.aht_seconds = *aht,
                                 .agents = kChainAgents,
                                 .target_seconds = kChainTarget,
@@ -566,7 +602,7 @@ int RunChain(const CommandLine& cl) {
     if (!all.ok()) return Fail(all.status());
     p.all_skills = *std::move(all);
     chain.skills_per_agent = *skills;
-    for (const Policy& policy : kPolicies) {
+    for (const Policy& policy : policies) {
       Scenario s = ChainScenario(chain);
       s.contact_selection = policy.contact;
       for (ContactType& t : s.contact_types) t.agent_selection = policy.agent;
@@ -583,7 +619,7 @@ int RunChain(const CommandLine& cl) {
     data << "# ccroute-sim chain: occupancy; service level of the pooled "
             "and the separate Erlang model; all skills simulated (mean "
             "ci95); then mean and ci95 per policy:\n#";
-    for (const Policy& policy : kPolicies) data << " " << PolicyName(policy);
+    for (const Policy& policy : policies) data << " " << PolicyName(policy);
     data << "\n";
     for (const LoadPoint& p : points) {
       data << absl::StrFormat("%.4f %.5f %.5f %.5f %.5f", p.occupancy,
@@ -620,16 +656,16 @@ int RunChain(const CommandLine& cl) {
           i ? "," : "", p.design ? "true" : "false", p.occupancy,
           p.arrivals_per_second * 3600, JsonAnalytic(p.pooled),
           JsonAnalytic(p.separate), JsonFigures(p.all_skills.overall));
-      for (int k = 0; k < kPolicyCount; ++k) {
+      for (int k = 0; k < policy_count; ++k) {
         const Report& r = p.policies[k];
         absl::StrAppendFormat(
             &out,
             R"(%s{"contact_selection":"%s","agent_selection":"%s",%s,)"
             R"("occupancy":%s,"gap_to_all_skills":%s,)"
             R"("queue_service_levels":[)",
-            k ? "," : "", core::ContactSelectionName(kPolicies[k].contact),
-            core::AgentSelectionName(kPolicies[k].agent),
-            JsonFigures(r.overall), Json(r.occupancy), Json(p.gaps[k]));
+            k ? "," : "", core::ContactSelectionName(policies[k].contact),
+            core::AgentSelectionName(policies[k].agent), JsonFigures(r.overall),
+            Json(r.occupancy), Json(p.gaps[k]));
         for (size_t q = 0; q < r.queues.size(); ++q) {
           absl::StrAppendFormat(&out, "%s%s", q ? "," : "",
                                 Json(r.queues[q].service_level));
@@ -661,7 +697,7 @@ int RunChain(const CommandLine& cl) {
                    int digits) {
     absl::PrintF("\n%s\n%-15s %7s %7s %8s %16s", title, "occupancy", "calls/h",
                  "pooled", "separate", "all skills");
-    for (const Policy& policy : kPolicies) {
+    for (const Policy& policy : policies) {
       absl::PrintF(" %18s", PolicyName(policy));
     }
     absl::PrintF("\n");
@@ -696,7 +732,7 @@ int RunChain(const CommandLine& cl) {
       "\nService level points below all skills, paired by replication:\n"
       "%-15s",
       "occupancy");
-  for (const Policy& policy : kPolicies) {
+  for (const Policy& policy : policies) {
     absl::PrintF(" %18s", PolicyName(policy));
   }
   absl::PrintF("\n");
@@ -712,7 +748,7 @@ int RunChain(const CommandLine& cl) {
   for (const LoadPoint& p : points) {
     if (!p.design) continue;
     int best = 0;
-    for (int k = 1; k < kPolicyCount; ++k) {
+    for (int k = 1; k < policy_count; ++k) {
       if (p.gaps[k].mean < p.gaps[best].mean) best = k;
     }
     const Estimate& sl = p.policies[best].overall.service_level;
@@ -722,7 +758,7 @@ int RunChain(const CommandLine& cl) {
         "pooled bound, %.2f ± %.2f below all skills simulated on the same "
         "contacts (goal: within 2).\n",
         p.pooled.service_level, p.separate.service_level,
-        PolicyName(kPolicies[best]), Pm(sl, 4),
+        PolicyName(policies[best]), Pm(sl, 4),
         100 * (p.pooled.service_level - sl.mean), 100 * p.gaps[best].mean,
         100 * p.gaps[best].ci95);
   }
@@ -746,7 +782,8 @@ int Main(int argc, char** argv) {
                                                     "--load-scale",
                                                     "--occupancy",
                                                     "--data",
-                                                    "--skills"};
+                                                    "--skills",
+                                                    "--policies"};
   absl::StatusOr<CommandLine> cl = ParseCommandLine(argc, argv, kValueFlags);
   if (!cl.ok()) {
     absl::FPrintF(stderr, "ccroute-sim: %s\n\n%s", cl.status().message(),
@@ -764,7 +801,9 @@ int Main(int argc, char** argv) {
        {"--arrivals-per-hour", "--aht", "--agents", "--target", "--patience",
         "--handle-sd"}},
       {"run", {"--contact-selection", "--agent-selection", "--load-scale"}},
-      {"chain", {"--aht", "--occupancy", "--data", "--skills", "--patience"}}};
+      {"chain",
+       {"--aht", "--occupancy", "--data", "--skills", "--patience",
+        "--policies"}}};
   if (auto it = kCommandFlags.find(cl->command); it != kCommandFlags.end()) {
     for (const auto& [flag, value] : cl->values) {
       if (!kCommon.contains(flag) && !it->second.contains(flag)) {

@@ -311,7 +311,8 @@ absl::StatusOr<core::QueueConfig> FromProto(const v1::Queue& queue) {
     if (!selection.has_value()) {
       return Invalid("queue.agent_selection",
                      Cat("unknown agent selection '", queue.agent_selection(),
-                         "' (longest_idle, most_skilled or least_occupied)"));
+                         "' (longest_idle, most_skilled, least_occupied or ",
+                         "preserve_coverage)"));
     }
     out.agent_selection = *selection;
   }

@@ -32,6 +32,12 @@ namespace {
 
 constexpr uint32_t Bit(Channel ch) { return 1u << static_cast<int>(ch); }
 
+// preserve_coverage weighs at most this many eligible agents, the longest
+// idle first: enough to find the one that spares the scarcest skills when
+// few agents are free (when it matters), at a cost that stays bounded when
+// many are.
+constexpr int kCoverageCandidates = 16;
+
 Time FromNs(int64_t ns) { return Time(Duration(ns)); }
 
 // Merges `extra` into `base` (both sorted by skill), keeping the higher
@@ -304,6 +310,9 @@ Index Engine::Impl::GetOrCreateClass(Index queue, Channel channel, ReqList reqs,
     Agent& agent = agents[a];
     if (!agent.live || !EligibleFor(agent, k)) return;
     agent.eligible_classes.push_back(idx);
+    if (available_counted && (agent.indexed_mask & Bit(channel))) {
+      k.available_agents++;
+    }
     if (agent.state == AgentState::kReady) {
       k.ready_agents++;
       k.ready_capacity += agent.profile.capacity[static_cast<int>(channel)];
@@ -372,6 +381,7 @@ void Engine::Impl::SweepClasses(bool only_dead_queues) {
     class_by_key.erase(k.key);
     k.live = false;
     k.key.reqs.clear();
+    k.available_agents = 0;
     RefreshHead(i);
     free_classes.push_back(i);
     live_class_count--;
@@ -390,11 +400,21 @@ void Engine::Impl::SweepClasses(bool only_dead_queues) {
 
 void Engine::Impl::RebuildEligibleClasses(Index ai) {
   Agent& a = agents[ai];
+  CountAvailable(a, a.indexed_mask, -1);
   a.eligible_classes.clear();
   for (Index k = 0; k < classes.size(); ++k) {
     if (classes[k].live && EligibleFor(a, classes[k])) {
       a.eligible_classes.push_back(k);
     }
+  }
+  CountAvailable(a, a.indexed_mask, +1);
+}
+
+void Engine::Impl::CountAvailable(const Agent& a, uint32_t mask, int sign) {
+  if (!available_counted || mask == 0) return;
+  for (Index k : a.eligible_classes) {
+    ContactClass& cls = classes[k];
+    if (mask & Bit(cls.key.channel)) cls.available_agents += sign;
   }
 }
 
@@ -472,6 +492,7 @@ void Engine::Impl::Unindex(Index ai) {
                  a.indexed_occupancy_keys[c]);
     }
   }
+  CountAvailable(a, a.indexed_mask, -1);
   a.indexed_mask = 0;
 }
 
@@ -505,6 +526,8 @@ void Engine::Impl::Reindex(Index ai) {
       a.indexed_occupancy_keys[c] = occ_key;
     }
   }
+  CountAvailable(a, a.indexed_mask & ~mask, -1);
+  CountAvailable(a, mask & ~a.indexed_mask, +1);
   a.indexed_mask = mask;
   a.indexed_idle_key = idle_key;
   a.indexed_skills = a.skills;
@@ -515,6 +538,12 @@ void Engine::Impl::EnableOccupancyIndex() {
   for (Index ai = 0; ai < agents.size(); ++ai) Unindex(ai);
   occupancy_index_enabled = true;
   for (Index ai = 0; ai < agents.size(); ++ai) Reindex(ai);
+}
+
+void Engine::Impl::EnableAvailableCounts() {
+  if (available_counted) return;
+  available_counted = true;
+  for (const Agent& a : agents) CountAvailable(a, a.indexed_mask, +1);
 }
 
 void Engine::Impl::EnableAnySkillIndex() {
@@ -579,6 +608,13 @@ Index Engine::Impl::FindAgent(Index ci) {
     const auto& set = buckets[l - 1];
     if (!set.empty()) cursors.push_back({set.begin(), set.end()});
   }
+  // preserve_coverage: of the first eligible agents in idle order, the one
+  // that leaves the most agents available to its other classes; ties go to
+  // the longest idle.
+  const bool coverage = selection == AgentSelection::kPreserveCoverage;
+  Index pick = kNone;
+  int pick_left = 0;
+  int weighed = 0;
   while (true) {
     Cursor* best = nullptr;
     for (Cursor& cur : cursors) {
@@ -586,10 +622,35 @@ Index Engine::Impl::FindAgent(Index ci) {
         best = &cur;
       }
     }
-    if (best == nullptr) return kNone;
-    if (acceptable(*best->it)) return best->it->agent;
+    if (best == nullptr) return pick;
+    if (acceptable(*best->it)) {
+      if (!coverage) return best->it->agent;
+      int left = CoverageLeft(agents[best->it->agent], c.cls);
+      if (pick == kNone || left > pick_left) {
+        pick = best->it->agent;
+        pick_left = left;
+      }
+      if (++weighed == kCoverageCandidates ||
+          pick_left == std::numeric_limits<int>::max()) {
+        return pick;
+      }
+    }
     ++best->it;
   }
+}
+
+// Taking an agent leaves each other class it qualifies for on the channel
+// with one available agent fewer; the scarcest of them measures the cost.
+// An agent who is the last one available for some class costs the most
+// (0 left), one qualified for nothing else costs nothing.
+int Engine::Impl::CoverageLeft(const Agent& a, Index cls) const {
+  const Channel ch = classes[cls].key.channel;
+  int left = std::numeric_limits<int>::max();
+  for (Index k : a.eligible_classes) {
+    if (k == cls || classes[k].key.channel != ch) continue;
+    left = std::min(left, classes[k].available_agents - 1);
+  }
+  return left;
 }
 
 // ---------------------------------------------------------------------------
@@ -908,6 +969,8 @@ ContactView Engine::Impl::View(Index ci) const {
   if (c.agent != kNone) v.agent_id = agents[c.agent].profile.id;
   v.created_at = c.created_at;
   v.arrived_at = c.arrival;
+  v.entered_at = c.entered;
+  v.requested_queue = c.requested_queue;
   if (c.offer_timer.armed()) v.offer_deadline = FromNs(c.offer_timer.when);
   v.escalation_step = c.step;
   v.customer_id = c.customer_id;
@@ -936,6 +999,8 @@ ContactView Engine::Impl::EndedView(std::string_view id,
   v.agent_id = e.agent_id;
   v.created_at = e.created_at;
   v.arrived_at = e.arrived_at;
+  v.ended_at = e.ended_at;
+  v.requested_queue = e.requested_queue;
   v.escalation_step = e.step;
   return v;
 }
@@ -1320,6 +1385,9 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
   for (auto& row : q.class_cache) row.fill(kNone);
   if (config.agent_selection == AgentSelection::kLeastOccupied) {
     s.EnableOccupancyIndex();
+  }
+  if (config.agent_selection == AgentSelection::kPreserveCoverage) {
+    s.EnableAvailableCounts();
   }
   if (!existing) return absl::OkStatus();
   // The class heads carry the queue's service-level target.

@@ -43,8 +43,11 @@ struct ContactView {
   EndReason end_reason = EndReason::kNone;
   std::string agent_id;  // offered to, or assigned to
   Time created_at{};
-  Time arrived_at{};      // start of the wait (ordering key with priority)
-  Time offer_deadline{};  // while offered
+  Time arrived_at{};  // start of the wait (ordering key with priority)
+  Time entered_at{};  // entry into `queue`: escalation and maximum wait
+  Time ended_at{};    // once ended
+  std::string requested_queue;  // as the gateway named it at creation
+  Time offer_deadline{};        // while offered
   int escalation_step = 0;
   // 1-based place among the queue's waiting contacts (priority, then
   // arrival); 0 when not waiting.
@@ -110,6 +113,38 @@ struct AgentStats {
   // Share of logged-in time with work, out of time with work plus time
   // ready without work; nullopt before any such time passed.
   std::optional<double> occupancy;
+};
+
+// A live contact read back from a journal after a restart (see
+// Engine::RestoreContact).
+struct RestoredContact {
+  // As created, with the priority and requirements as last updated.
+  ContactRequest request;
+  // The queue it is in now: differs from request.queue after an overflow
+  // or a transfer. Empty: request.queue.
+  std::string queue;
+  Time created_at{};
+  Time arrived_at{};  // ordering key with priority
+  Time entered_at{};  // entry into `queue`
+  // Set: the contact was assigned to this agent, after waiting `waited`.
+  std::string agent_id;
+  Duration waited{0};
+};
+
+// An ended contact's record kept for idempotency, read back from a journal
+// (see Engine::RestoreEndedContact).
+struct RestoredEndedContact {
+  std::string id;
+  std::string requested_queue;  // as the gateway named it
+  std::string queue;            // where it ended
+  std::string agent_id;
+  Channel channel = Channel::kVoice;
+  int priority = 0;
+  int escalation_step = 0;
+  EndReason reason = EndReason::kCompleted;
+  Time created_at{};
+  Time arrived_at{};
+  Time ended_at{};
 };
 
 class Engine {
@@ -202,6 +237,34 @@ class Engine {
   absl::Status TransferContact(std::string_view agent_id,
                                std::string_view contact_id,
                                std::string_view queue, Time now);
+
+  // --- Recovery ---------------------------------------------------------
+  // Puts back a contact that was live before a restart, without counting it
+  // as created and without an event of its own (routing it may offer it).
+  // Restore contacts in their original creation order, after the queues
+  // and agent profiles and before new contacts arrive: ties of priority and
+  // arrival go to the one restored first.
+  //  - A callback whose not_before is after `now` is scheduled again.
+  //  - With agent_id set, an agent with a profile and room on the channel
+  //    keeps the contact as assigned; an agent logged out is logged in as
+  //    NOT_READY("disconnected"), as after AgentDisconnected, so the caller
+  //    starts the reconnect grace (ForceLogout when it ends sends the
+  //    contact back to its place).
+  //  - Otherwise (also an offered contact, or an agent without room) the
+  //    contact waits at its original place: by priority, then arrived_at.
+  //    Escalation steps and the maximum wait run from entered_at; those
+  //    already due take effect now (a contact that waited past its queue's
+  //    maximum wait overflows or expires).
+  // The queue's max_waiting is not applied: the contact was accepted once.
+  // INVALID_ARGUMENT for a bad request or a channel the queue does not
+  // take, ALREADY_EXISTS if the id is live or remembered as ended,
+  // NOT_FOUND without the queue, RESOURCE_EXHAUSTED at max_live_contacts.
+  absl::StatusOr<ContactView> RestoreContact(const RestoredContact& contact,
+                                             Time now);
+  // Remembers an ended contact so that a retried create returns it, until
+  // ended_at + idempotency_retention (OK and nothing kept if that passed).
+  // ALREADY_EXISTS if the id is live or already remembered.
+  absl::Status RestoreEndedContact(const RestoredEndedContact& ended, Time now);
 
   // --- Time -------------------------------------------------------------
   // Fires every timer due at or before `now`, each at its own time.

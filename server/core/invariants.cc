@@ -198,6 +198,16 @@ absl::Status Engine::Impl::CheckInvariants() const {
     CHECK_OR_RETURN(cls.ready_agents == ready_agents &&
                         cls.ready_capacity == ready_capacity,
                     "class ", k, " ready counts");
+    int available = 0;
+    for (const Agent& a : agents) {
+      if (available_counted && a.live && Available(a, cls.key.channel) &&
+          EligibleFor(a, cls)) {
+        available++;
+      }
+    }
+    CHECK_OR_RETURN(cls.available_agents == available, "class ", k,
+                    " available agents ", cls.available_agents, " vs ",
+                    available);
   }
   CHECK_OR_RETURN(waiting_total == in_class, waiting_total, " vs ", in_class);
   CHECK_OR_RETURN(live_classes == live_class_count, "class count");

@@ -9,8 +9,9 @@ namespace {
 
 constexpr std::array<std::string_view, kChannelCount> kChannelNames = {
     "voice", "chat", "email", "callback", "task"};
-constexpr std::array<std::string_view, 3> kAgentSelectionNames = {
-    "longest_idle", "most_skilled", "least_occupied"};
+constexpr std::array<std::string_view, kAgentSelectionCount>
+    kAgentSelectionNames = {"longest_idle", "most_skilled", "least_occupied",
+                            "preserve_coverage"};
 constexpr std::array<std::string_view, 2> kContactSelectionNames = {
     "service_level", "fifo"};
 

@@ -93,7 +93,11 @@ enum class AgentSelection : uint8_t {
   kLongestIdle,    // the agent idle for the longest time
   kMostSkilled,    // highest level on the queue's primary skill, then idle
   kLeastOccupied,  // lowest load on the channel relative to capacity
+  // The agent whose other skills are least needed right now: the one whose
+  // other requirement classes keep the most available agents, then idle.
+  kPreserveCoverage,
 };
+inline constexpr int kAgentSelectionCount = 4;
 std::string_view AgentSelectionName(AgentSelection selection);
 std::optional<AgentSelection> ParseAgentSelection(std::string_view name);
 

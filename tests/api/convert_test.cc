@@ -242,6 +242,25 @@ TEST(ConvertTest, QueueChannelErrorsNameTheListEntry) {
   EXPECT_NE(Message(q.status()).find("queue.channels[1]"), std::string::npos);
 }
 
+TEST(ConvertTest, EveryAgentSelectionRoundTrips) {
+  for (int i = 0; i < core::kAgentSelectionCount; ++i) {
+    core::QueueConfig q;
+    q.name = "sales";
+    q.agent_selection = static_cast<core::AgentSelection>(i);
+    v1::Queue p = ToProto(q);
+    EXPECT_EQ(p.agent_selection(), core::AgentSelectionName(q.agent_selection));
+    auto back = FromProto(p);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->agent_selection, q.agent_selection);
+  }
+  v1::Queue p;
+  p.set_name("sales");
+  p.set_agent_selection("preserve_coverage");
+  auto q = FromProto(p);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->agent_selection, core::AgentSelection::kPreserveCoverage);
+}
+
 TEST(ConvertTest, UnknownSelectionNamesAreInvalid) {
   v1::Queue q;
   q.set_name("sales");

@@ -157,6 +157,7 @@ inline std::vector<QueueConfig> DriverQueues() {
     q.name = "sales";
     q.channels = bits({Channel::kVoice, Channel::kChat});
     q.requirements = {{"sales", 3}};
+    q.agent_selection = AgentSelection::kPreserveCoverage;
     q.escalation = {{20s, {{"sales", 1}}, false}, {60s, {}, true}};
     q.max_waiting = 8;
     q.overflow_queue = "general";
@@ -1023,7 +1024,8 @@ class EngineDriver {
                                            ">=", q.requirements[0].min_level));
             break;
           case 1:
-            q.agent_selection = static_cast<AgentSelection>(src_.Below(3));
+            q.agent_selection =
+                static_cast<AgentSelection>(src_.Below(kAgentSelectionCount));
             what += Str(" select=", AgentSelectionName(q.agent_selection));
             break;
           case 2: {

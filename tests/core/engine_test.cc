@@ -777,6 +777,92 @@ TEST(EngineTest, LeastOccupiedSpreadsChats) {
   EXPECT_EQ(h.AgentOf("c3"), "a1") << "equal load: longest idle";
 }
 
+// Three queues around part of a skill ring: q1 needs s1, q2 s2, q3 s3. Each
+// queue has seen a contact (cancelled at once), so its class exists. Agent
+// a12 (s1, s2) becomes ready first, then a23 (s2, s3), then a3 (s3 only).
+void SetUpSkillRing(EngineHarness& h, AgentSelection selection) {
+  for (const char* n : {"1", "2", "3"}) {
+    QueueConfig q =
+        MakeQueue(std::string("q") + n, {{std::string("s") + n, 1}});
+    q.agent_selection = selection;
+    h.AddQueue(q);
+  }
+  for (const char* q : {"q1", "q3"}) {
+    std::string id = std::string("seen_") + q;
+    ASSERT_TRUE(h.Create(MakeContact(id, q)).ok());
+    ASSERT_TRUE(
+        h.engine().CancelContact(id, EndReason::kCancelled, h.now()).ok());
+  }
+  h.AddReadyAgent(MakeAgent("a12", {{"s1", 8}, {"s2", 4}}));
+  h.Advance(1s);
+  h.AddReadyAgent(MakeAgent("a23", {{"s2", 8}, {"s3", 4}}));
+  h.Advance(1s);
+  h.AddReadyAgent(MakeAgent("a3", {{"s3", 8}}));
+  h.Advance(1s);
+}
+
+TEST(EngineTest, PreserveCoverageKeepsTheLastAgentOfAnotherQueueFree) {
+  EngineHarness idle;
+  SetUpSkillRing(idle, AgentSelection::kLongestIdle);
+  ASSERT_TRUE(idle.Create(MakeContact("c1", "q2")).ok());
+  EXPECT_EQ(idle.AgentOf("c1"), "a12") << "longest idle";
+
+  // a12 is the only agent available for q1; taking a23 still leaves a3 for
+  // q3. So a q2 contact goes to a23, and q1 keeps an agent.
+  EngineHarness h;
+  SetUpSkillRing(h, AgentSelection::kPreserveCoverage);
+  ASSERT_TRUE(h.Create(MakeContact("c1", "q2")).ok());
+  EXPECT_EQ(h.AgentOf("c1"), "a23");
+  ASSERT_TRUE(h.Create(MakeContact("c2", "q1")).ok());
+  EXPECT_EQ(h.AgentOf("c2"), "a12") << "answered at once";
+
+  // Declining agents are passed over: the next best takes the contact.
+  EngineHarness r;
+  SetUpSkillRing(r, AgentSelection::kPreserveCoverage);
+  ASSERT_TRUE(r.Create(MakeContact("c1", "q2")).ok());
+  ASSERT_EQ(r.AgentOf("c1"), "a23");
+  ASSERT_TRUE(r.Reject("a23", "c1").ok());
+  EXPECT_EQ(r.AgentOf("c1"), "a12");
+}
+
+TEST(EngineTest, PreserveCoverageFallsBackToLongestIdle) {
+  // With a second agent for q1 both candidates leave one agent behind for
+  // their other queue: a tie, which the longest idle agent wins.
+  EngineHarness h;
+  SetUpSkillRing(h, AgentSelection::kPreserveCoverage);
+  h.AddReadyAgent(MakeAgent("a1", {{"s1", 8}}));
+  ASSERT_TRUE(h.Create(MakeContact("c1", "q2")).ok());
+  EXPECT_EQ(h.AgentOf("c1"), "a12");
+  // Then only a23 is left for q2.
+  ASSERT_TRUE(h.Create(MakeContact("c2", "q2")).ok());
+  EXPECT_EQ(h.AgentOf("c2"), "a23");
+}
+
+TEST(EngineTest, PreserveCoverageUsesAgentsWithoutOtherWorkFirst) {
+  // An agent qualified for nothing else costs no other queue anything, so
+  // a2 goes before a12, who has been idle longer but is q1's only agent.
+  EngineHarness h;
+  SetUpSkillRing(h, AgentSelection::kPreserveCoverage);
+  h.AddReadyAgent(MakeAgent("a2", {{"s2", 2}}));
+  ASSERT_TRUE(h.Create(MakeContact("c1", "q2")).ok());
+  EXPECT_EQ(h.AgentOf("c1"), "a2");
+  // A stricter class of the same skill counts as other work too: a12 holds
+  // s2 at 4, a23 at 8, and a queue needing s2 >= 5 can only use a23.
+  QueueConfig senior = MakeQueue("q2_senior", {{"s2", 5}});
+  senior.agent_selection = AgentSelection::kPreserveCoverage;
+  h.AddQueue(senior);
+  ASSERT_TRUE(h.Create(MakeContact("seen_senior", "q2_senior")).ok());
+  ASSERT_EQ(h.AgentOf("seen_senior"), "a23");
+  ASSERT_TRUE(h.Reject("a23", "seen_senior").ok());
+  ASSERT_TRUE(h.engine()
+                  .CancelContact("seen_senior", EndReason::kCancelled, h.now())
+                  .ok());
+  // Now a23 is the only agent available for q2_senior as a12 is for q1: a
+  // tie, which a12, idle longer, wins. (Without q2_senior it was a23.)
+  ASSERT_TRUE(h.Create(MakeContact("c2", "q2")).ok());
+  EXPECT_EQ(h.AgentOf("c2"), "a12");
+}
+
 // --- Contact selection (decision 2)
 // -------------------------------------------
 

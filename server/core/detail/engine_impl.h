@@ -5,9 +5,10 @@
 // channel with the same effective requirements share a class, ordered by
 // (priority desc, arrival, sequence). Agents that can take work are indexed
 // per (channel, skill, level) in idle order (and in occupancy order when a
-// queue uses least_occupied). Both routing decisions therefore cost a walk
-// over a few index heads, independent of how many agents and contacts the
-// engine holds.
+// queue uses least_occupied; once a queue uses preserve_coverage, each class
+// also counts its available agents). Both routing decisions therefore cost
+// a walk over a few index heads, independent of how many agents and contacts
+// the engine holds.
 #ifndef CCROUTE_SERVER_CORE_DETAIL_ENGINE_IMPL_H_
 #define CCROUTE_SERVER_CORE_DETAIL_ENGINE_IMPL_H_
 
@@ -243,6 +244,9 @@ struct ContactClass {
   int refs = 0;            // contacts whose cls is this class
   int ready_agents = 0;    // READY agents eligible
   int ready_capacity = 0;  // their capacity on the channel
+  // Eligible agents in the availability index for the class's channel;
+  // counted only while available_counted (see Engine::Impl), else 0.
+  int available_agents = 0;
 };
 
 // What decision 2 needs of a class, kept apart from the class so that an
@@ -339,6 +343,9 @@ struct Engine::Impl {
   // Every live agent holding each skill, at any level, in no order: a new
   // class looks for its agents among the holders of its rarest skill.
   std::vector<std::vector<Index>> agents_by_skill;
+  // Whether classes count their available agents: once a queue uses
+  // preserve_coverage, the only reader.
+  bool available_counted = false;
 
   absl::btree_map<detail::TimerKey, detail::TimerAction> timers;
 
@@ -390,10 +397,18 @@ struct Engine::Impl {
   void IndexErase(int ordering, Channel ch, const detail::ReqList& skills,
                   const detail::AgentKey& key);
   void EnableOccupancyIndex();
+  void EnableAvailableCounts();
+  // Adds `sign` to the available count of each of the agent's eligible
+  // classes on a channel in `mask`.
+  void CountAvailable(const detail::Agent& a, uint32_t mask, int sign);
   void EnableAnySkillIndex();
   void AddToSkillRoster(Index agent);
   void RemoveFromSkillRoster(Index agent);
   Index FindAgent(Index contact);
+  // preserve_coverage's measure of taking `agent` for a contact of class
+  // `cls`: the fewest available agents left to any other class the agent
+  // qualifies for on the channel (INT_MAX if none).
+  int CoverageLeft(const detail::Agent& agent, Index cls) const;
 
   // Contacts.
   Index AllocateContact();
