@@ -1,0 +1,74 @@
+#include "server/journal/journal_observer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "server/journal/records.h"
+
+namespace ccroute::journal {
+
+JournalObserver::JournalObserver(Journal& journal,
+                                 core::Duration idempotency_retention)
+    : journal_(journal), retention_(idempotency_retention) {}
+
+void JournalObserver::Created(const core::ContactRequest& request,
+                              const core::ContactView& view, core::Time now,
+                              Journal::Done done) {
+  Batch batch;
+  if (view.created) {
+    ClockMap clock(now, std::chrono::system_clock::now());
+    Contact contact;
+    *contact.mutable_request() = ToRecord(request, clock);
+    contact.set_created_unix_ns(clock.ToUnixNanos(view.created_at));
+    batch.PutContact(std::move(contact), StatusOf(view, clock));
+  }
+  // An empty batch too: a retry is acknowledged only once the original,
+  // appended before it, is as durable as the mode promises.
+  journal_.Append(std::move(batch), std::move(done));
+}
+
+void JournalObserver::OnEvents(const std::vector<core::Event>& events,
+                               core::Engine& engine, core::Time now) {
+  touched_.clear();
+  for (const core::Event& e : events) {
+    if (e.contact_id.empty()) continue;
+    if (e.kind == core::EventKind::kContactAssigned) {
+      waited_[e.contact_id] = e.wait;
+    }
+    touched_.push_back(e.contact_id);
+  }
+  if (touched_.empty()) return;
+  // One record per contact, its state after the whole command.
+  std::sort(touched_.begin(), touched_.end());
+  touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+  ClockMap clock(now, std::chrono::system_clock::now());
+  Batch batch;
+  for (const std::string& id : touched_) {
+    auto view = engine.GetContact(id, now);
+    if (!view.ok()) {
+      // Ended and not remembered (no idempotency retention): nothing of it
+      // is kept.
+      EndedContact gone;
+      gone.set_id(id);
+      gone.set_expires_unix_ns(clock.ToUnixNanos(now));
+      batch.EndContact(std::move(gone));
+      waited_.erase(id);
+      continue;
+    }
+    if (view->state == core::ContactState::kEnded) {
+      batch.EndContact(EndedOf(*view, clock, view->ended_at + retention_));
+      waited_.erase(id);
+      continue;
+    }
+    auto waited = waited_.find(id);
+    batch.PutStatus(id,
+                    StatusOf(*view, clock,
+                             waited == waited_.end() ? core::Duration::zero()
+                                                     : waited->second));
+  }
+  journal_.Append(std::move(batch), [](const absl::Status&) {
+    // A failure stops the server through JournalOptions::on_failure.
+  });
+}
+
+}  // namespace ccroute::journal

@@ -1,0 +1,50 @@
+// Keeps the journal in step with the engine: a new contact is written by
+// the create that made it (JournalObserver::Created, whose callback is the
+// gateway's acknowledgement), every later change by the observer after the
+// command or timer that caused it.
+#ifndef CCROUTE_SERVER_JOURNAL_JOURNAL_OBSERVER_H_
+#define CCROUTE_SERVER_JOURNAL_JOURNAL_OBSERVER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/core/engine.h"
+#include "server/journal/journal.h"
+#include "server/runtime/engine_runner.h"
+
+namespace ccroute::journal {
+
+// Engine thread only (OnEvents and Created run there). `journal` must
+// outlive it.
+class JournalObserver final : public runtime::EngineObserver {
+ public:
+  // Ended contacts keep their idempotency key for `idempotency_retention`
+  // (EngineLimits).
+  JournalObserver(Journal& journal, core::Duration idempotency_retention);
+
+  // Writes the contact `view` that `request` just created (view.created),
+  // or nothing for a retry that returned an existing contact; `done` runs
+  // once the journal holds it and everything appended before, as durable
+  // as the journal's mode promises, or with the journal's failure. Reply
+  // to the gateway from `done`, never before.
+  void Created(const core::ContactRequest& request,
+               const core::ContactView& view, core::Time now,
+               Journal::Done done);
+
+  // For each contact the events touched: its latest status, or its end.
+  void OnEvents(const std::vector<core::Event>& events, core::Engine& engine,
+                core::Time now) override;
+
+ private:
+  Journal& journal_;
+  const core::Duration retention_;
+  // Arrival to answer of the contacts assigned now, for their later
+  // status records (the engine's view does not carry it).
+  absl::flat_hash_map<std::string, core::Duration> waited_;
+  std::vector<std::string> touched_;
+};
+
+}  // namespace ccroute::journal
+
+#endif  // CCROUTE_SERVER_JOURNAL_JOURNAL_OBSERVER_H_
