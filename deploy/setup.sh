@@ -8,13 +8,15 @@ packages=(
   clang libclang-rt-14-dev clang-format
   libabsl-dev libyaml-cpp-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libssl-dev openssl
   libboost-dev
+  librocksdb-dev
   prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
   prometheus
   nodejs npm
-  tmux
+  tmux jq
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "server/api/config_file.h"
 #include "server/api/health_probe.h"
 #include "server/api/server.h"
@@ -24,7 +25,8 @@ The ccroute contact-center routing server.
 
 Options:
   --config FILE            configuration file (.yaml, .yml or .json); without
-                           it the built-in demo configuration is used
+                           it the built-in demo configuration is used: no
+                           TLS, no authentication, loopback only
   --listen HOST:PORT       gRPC address (overrides the configuration;
                            default 127.0.0.1:7400; port 0 picks a free one)
   --metrics-listen HOST:PORT
@@ -103,6 +105,9 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
 int main(int argc, char** argv) {
   namespace api = ccroute::api;
   namespace metrics = ccroute::metrics;
+  // Debian's abseil checks every lock for cycles, a debugging aid that
+  // costs the server a few percent of its CPU (bench/RESULTS.md).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return 2;
   if (flags.print_config) {
@@ -131,6 +136,15 @@ int main(int argc, char** argv) {
   }
   if (!flags.listen.empty()) parsed->set_listen(flags.listen);
   if (flags.metrics_listen) parsed->set_metrics_listen(*flags.metrics_listen);
+  absl::Status explicit_security = flags.config.empty()
+                                       ? api::RequireLoopback(parsed->listen())
+                                       : api::RequireSecuritySection(*parsed);
+  if (!explicit_security.ok()) {
+    Log(LogLevel::kError, "config_invalid",
+        {{"source", source},
+         {"error", std::string(explicit_security.message())}});
+    return 2;
+  }
   auto config = api::ResolveServerConfig(*parsed);
   if (!config.ok()) {
     Log(LogLevel::kError, "config_invalid",
@@ -203,7 +217,9 @@ int main(int argc, char** argv) {
        {"grpc_port", (*server)->port()},
        {"metrics_port", endpoint ? endpoint->port() : 0},
        {"queues", config->queues.size()},
-       {"agent_profiles", config->agents.size()}});
+       {"agent_profiles", config->agents.size()},
+       {"tls", config->security.tls ? "on" : "off"},
+       {"auth", config->security.auth.enabled ? "on" : "off"}});
 
   int received = 0;
   sigwait(&signals, &received);

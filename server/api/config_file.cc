@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -378,8 +379,22 @@ absl::Status ResolveLimits(const v1::Limits& l, core::EngineLimits& engine,
            PositiveDuration(
                l.has_idempotency_retention(), l.idempotency_retention(),
                "limits.idempotency_retention", &engine.idempotency_retention),
+           PositiveLimit(l.max_concurrent_streams(),
+                         "limits.max_concurrent_streams",
+                         &server.max_concurrent_streams),
        }) {
     if (!s.ok()) return s;
+  }
+  if (l.has_contact_rate()) {
+    const v1::RateLimit& r = l.contact_rate();
+    if (!(r.per_second() > 0)) {
+      return Invalid("limits.contact_rate.per_second", "must be positive");
+    }
+    if (r.burst() < 0) {
+      return Invalid("limits.contact_rate.burst", "must be positive");
+    }
+    server.contact_rate_per_second = r.per_second();
+    server.contact_rate_burst = r.burst();
   }
   return absl::OkStatus();
 }
@@ -397,6 +412,11 @@ constexpr std::string_view kBuiltInConfigYaml = R"yaml(
 # The demo configuration ccrouted runs without --config.
 listen: 127.0.0.1:7400
 metrics_listen: 127.0.0.1:9464
+# A local demo: no TLS and no authentication, so only on loopback.
+# ccrouted warns about both at start. See deploy/ccrouted.example.yaml.
+security:
+  plaintext: true
+  auth: none
 routing:
   contact_selection: service_level
 queues:
@@ -454,11 +474,11 @@ agents:
 
 }  // namespace
 
-absl::StatusOr<v1::ServerConfig> ParseServerConfig(std::string_view text,
-                                                   std::string_view format) {
+absl::Status ParseConfigText(std::string_view text, std::string_view format,
+                             google::protobuf::Message* out) {
   std::string json;
   if (format == "yaml") {
-    auto converted = YamlToJson(text, v1::ServerConfig::descriptor());
+    auto converted = YamlToJson(text, out->GetDescriptor());
     if (!converted.ok()) return converted.status();
     json = *std::move(converted);
   } else if (format == "json") {
@@ -469,17 +489,23 @@ absl::StatusOr<v1::ServerConfig> ParseServerConfig(std::string_view text,
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  v1::ServerConfig config;
-  auto status =
-      google::protobuf::util::JsonStringToMessage(json, &config, options);
+  auto status = google::protobuf::util::JsonStringToMessage(json, out, options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(DescribeJsonError(
         std::string_view(status.message().data(), status.message().size())));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ServerConfig> ParseServerConfig(std::string_view text,
+                                                   std::string_view format) {
+  v1::ServerConfig config;
+  if (auto s = ParseConfigText(text, format, &config); !s.ok()) return s;
   return config;
 }
 
-absl::StatusOr<v1::ServerConfig> LoadServerConfigFile(const std::string& path) {
+absl::Status LoadConfigFile(const std::string& path,
+                            google::protobuf::Message* out) {
   std::string_view format;
   auto ends_with = [&path](std::string_view suffix) {
     return std::string_view(path).ends_with(suffix);
@@ -505,8 +531,20 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfigFile(const std::string& path) {
     return absl::Status(absl::ErrnoToStatusCode(error),
                         Cat(path, ": cannot read: ", std::strerror(error)));
   }
-  auto config = ParseServerConfig(text.str(), format);
-  if (!config.ok()) return Prefixed(path, config.status());
+  if (auto s = ParseConfigText(text.str(), format, out); !s.ok()) {
+    return Prefixed(path, s);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ServerConfig> LoadServerConfigFile(const std::string& path) {
+  v1::ServerConfig config;
+  if (auto s = LoadConfigFile(path, &config); !s.ok()) return s;
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  ResolveSecurityPaths(
+      (error ? std::filesystem::path(path) : absolute).parent_path().string(),
+      config);
   return config;
 }
 
@@ -572,6 +610,12 @@ absl::StatusOr<ResolvedConfig> ResolveServerConfig(
                                 it->second, "]"));
     }
     out.agents.push_back(*std::move(agent));
+  }
+
+  if (config.has_security()) {
+    auto security = ResolveSecurity(config.security());
+    if (!security.ok()) return security.status();
+    out.security = *std::move(security);
   }
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "ccroute/v1/config.pb.h"
+#include "server/api/security_config.h"
 #include "server/core/config.h"
 #include "server/core/types.h"
 
@@ -28,7 +29,15 @@ absl::StatusOr<v1::ServerConfig> ParseServerConfig(std::string_view text,
 // Reads and parses the file at `path`; the format follows the extension
 // (.yaml, .yml or .json). Every error starts with the path. An unreadable
 // file is NOT_FOUND, PERMISSION_DENIED or the like, with the system's reason.
+// Relative paths in its security section become relative to its directory.
 absl::StatusOr<v1::ServerConfig> LoadServerConfigFile(const std::string& path);
+
+// As ParseServerConfig and LoadServerConfigFile, for any message (e.g. the
+// tokens file, v1::TokensFile). `out` must not be null.
+absl::Status ParseConfigText(std::string_view text, std::string_view format,
+                             google::protobuf::Message* out);
+absl::Status LoadConfigFile(const std::string& path,
+                            google::protobuf::Message* out);
 
 // Limits the server enforces outside the engine.
 struct ServerLimits {
@@ -44,6 +53,11 @@ struct ServerLimits {
   core::Duration reconnect_grace = std::chrono::seconds(60);
   // Graceful shutdown deadline for open streams.
   core::Duration shutdown_timeout = std::chrono::seconds(5);
+  // HTTP/2 streams open at once on one connection.
+  int max_concurrent_streams = 4096;
+  // CreateContact and ScheduleCallback per client; 0: unlimited.
+  double contact_rate_per_second = 0;
+  double contact_rate_burst = 0;
 };
 
 // A configuration with its defaults applied, converted and validated.
@@ -55,6 +69,8 @@ struct ResolvedConfig {
   std::vector<core::QueueConfig> queues;
   std::vector<core::AgentProfile> agents;
   ServerLimits server_limits;
+  // Without a security section: plaintext, no authentication.
+  ResolvedSecurity security;
 };
 
 inline constexpr std::string_view kDefaultListen = "127.0.0.1:7400";

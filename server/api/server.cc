@@ -3,13 +3,30 @@
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include "server/api/personal_data.h"
 #include "server/runtime/log.h"
 
 namespace ccroute::api {
 namespace {
+
+// Leaves server reflection out: it cannot check credentials, so a server
+// that requires them does not offer it.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    std::erase_if(*plugins, [](const auto& plugin) {
+      return dynamic_cast<grpc::reflection::ProtoServerReflectionPlugin*>(
+                 plugin.get()) != nullptr;
+    });
+  }
+};
 
 HubLimits ToHubLimits(const ServerLimits& l) {
   HubLimits h;
@@ -42,20 +59,33 @@ Server::Server(const ResolvedConfig& config)
       clock_(runtime::EngineRunner::Now(), std::chrono::system_clock::now()),
       runner_(config.engine_limits, config.routing),
       hub_(runner_, clock_, ToHubLimits(config.server_limits)),
-      contacts_({runner_, hub_, clock_,
-                 static_cast<size_t>(config.server_limits.stream_queue_limit)}),
-      agents_({runner_, hub_, clock_,
-               static_cast<size_t>(config.server_limits.stream_queue_limit)}),
-      supervisor_(
-          {runner_, hub_, clock_,
-           static_cast<size_t>(config.server_limits.stream_queue_limit)}),
-      admin_({runner_, hub_, clock_,
-              static_cast<size_t>(config.server_limits.stream_queue_limit)}) {}
+      authorizer_(config.security.auth),
+      owners_(config.engine_limits.idempotency_retention),
+      contact_rate_(config.server_limits.contact_rate_per_second,
+                    config.server_limits.contact_rate_burst),
+      guard_{authorizer_, owners_, audit_, contact_rate_},
+      contacts_(ServiceContextFor(*this)),
+      agents_(ServiceContextFor(*this)),
+      supervisor_(ServiceContextFor(*this)),
+      admin_(ServiceContextFor(*this)) {}
+
+ServiceContext Server::ServiceContextFor(Server& s) {
+  return {s.runner_, s.hub_, s.clock_, s.guard_,
+          static_cast<size_t>(s.config_.server_limits.stream_queue_limit)};
+}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ResolvedConfig& config, ServerHooks hooks) {
   std::unique_ptr<Server> server(new Server(config));
+  if (absl::Status s = server->audit_.Open(config.security.audit_log_file);
+      !s.ok()) {
+    return s;
+  }
+  if (!config.security.log_hash_key.empty()) {
+    SetLogHashKey(config.security.log_hash_key);
+  }
   server->runner_.AddObserver(&server->hub_);
+  server->runner_.AddObserver(&server->owners_);
   for (runtime::EngineObserver* o : hooks.observers) {
     server->runner_.AddObserver(o);
   }
@@ -91,7 +121,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
+  if (config.security.auth.enabled) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
+  builder.AddListeningPort(config.listen, ServerCredentialsFor(config.security),
                            &server->port_);
   builder.SetMaxReceiveMessageSize(config.server_limits.max_message_bytes);
   builder.SetMaxSendMessageSize(config.server_limits.max_message_bytes);
@@ -99,8 +132,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // A client pinging more often than this without sending data gets a
+  // strike; after the maximum it gets GOAWAY (ENHANCE_YOUR_CALM).
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             config.server_limits.max_concurrent_streams);
   if (!hooks.interceptors.empty()) {
     builder.experimental().SetInterceptorCreators(
         std::move(hooks.interceptors));
@@ -123,6 +161,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     health->SetServingStatus(service, true);
   }
   health->SetServingStatus(true);
+  if (!config.security.tls) {
+    runtime::Log(runtime::LogLevel::kWarning, "plaintext",
+                 {{"listen", config.listen},
+                  {"message",
+                   "gRPC without TLS: use only on loopback or behind a proxy "
+                   "that terminates TLS (security.tls)"}});
+  }
+  if (!config.security.auth.enabled) {
+    runtime::Log(runtime::LogLevel::kWarning, "auth_disabled",
+                 {{"listen", config.listen},
+                  {"message",
+                   "NO AUTHENTICATION: every caller may create contacts, log "
+                   "in as any agent and change the configuration "
+                   "(security.auth: none)"}});
+  }
   return server;
 }
 

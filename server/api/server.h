@@ -13,8 +13,11 @@
 #include <mutex>
 
 #include "absl/status/statusor.h"
+#include "server/api/audit_log.h"
+#include "server/api/auth.h"
 #include "server/api/config_file.h"
 #include "server/api/convert.h"
+#include "server/api/rate_limiter.h"
 #include "server/api/services.h"
 #include "server/api/session_hub.h"
 #include "server/runtime/engine_runner.h"
@@ -38,9 +41,11 @@ class Server {
  public:
   // Starts the engine thread, applies the configuration's routing policy,
   // queues and agent profiles, and listens on config.listen ("host:0" picks
-  // a free port). Errors: a configuration the engine refuses
-  // (INVALID_ARGUMENT naming it), or an address that cannot be bound
-  // (UNAVAILABLE).
+  // a free port) with config.security's TLS and credentials. Warns in the
+  // log when serving without TLS or without authentication. Errors: a
+  // configuration the engine refuses (INVALID_ARGUMENT naming it), an
+  // audit log file that cannot be opened, or an address that cannot be
+  // bound (UNAVAILABLE).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ResolvedConfig& config, ServerHooks hooks = {});
   // Shuts down if still running.
@@ -61,11 +66,17 @@ class Server {
 
  private:
   explicit Server(const ResolvedConfig& config);
+  static ServiceContext ServiceContextFor(Server& s);
 
   ResolvedConfig config_;
   TimeMapper clock_;
   runtime::EngineRunner runner_;
   SessionHub hub_;
+  Authorizer authorizer_;
+  ContactOwners owners_;
+  AuditLog audit_;
+  RateLimiter contact_rate_;
+  CallGuard guard_;
   ContactsService contacts_;
   AgentsService agents_;
   SupervisorService supervisor_;

@@ -3,6 +3,8 @@
 #include <memory>
 #include <utility>
 
+#include "server/api/personal_data.h"
+
 namespace ccroute::api {
 namespace {
 
@@ -37,6 +39,28 @@ ServerUnaryReactor* FinishNow(CallbackServerContext* context,
 Status Required(std::string_view field) {
   return Status(StatusCode::INVALID_ARGUMENT,
                 std::string(field) + " is required");
+}
+
+// A stream refused before it started: finished at once with `status`.
+template <typename Reactor>
+class Refused final : public Reactor {
+ public:
+  explicit Refused(const Status& status) { this->Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// OK unless `who` is kept to its own contacts and contact `id` is not one
+// of them. An unknown id passes: the engine call that follows reports it.
+Status MayTouch(const Principal& who, const std::string& id,
+                const ContactOwners& owners, std::string_view method,
+                core::Engine& engine, core::Time now) {
+  if (who.unrestricted ||
+      (who.role == Role::kGateway && who.gateway_id.empty())) {
+    return Status::OK;
+  }
+  auto view = engine.GetContact(id, now);
+  if (!view.ok()) return Status::OK;
+  return CheckContactAccess(who, *view, owners, method);
 }
 
 // A server-streaming reactor whose writes go through an outbox. `attach`
@@ -85,15 +109,19 @@ class OutboxWriter final : public grpc::ServerWriteReactor<Message> {
 class AgentSessionReactor final
     : public grpc::ServerBidiReactor<v1::AgentRequest, v1::AgentEvent> {
  public:
+  // `bound_agent`: the only agent the session may log in as; empty: any.
   AgentSessionReactor(runtime::EngineRunner& runner, SessionHub& hub,
-                      size_t limit)
+                      size_t limit, std::string bound_agent,
+                      std::string principal)
       : runner_(runner), hub_(hub), id_(hub.NewSessionId()) {
     outbox_ = std::make_shared<AgentOutbox>(
         limit, [this](const v1::AgentEvent* m) { StartWrite(m); },
         [this](const Status& s) { Finish(s); });
     bool posted = runner_.Post(
-        [&hub = hub_, id = id_, outbox = outbox_](core::Engine&, core::Time) {
-          hub.AgentSessionStarted(id, outbox);
+        [&hub = hub_, id = id_, outbox = outbox_,
+         bound = std::move(bound_agent),
+         principal = std::move(principal)](core::Engine&, core::Time) {
+          hub.AgentSessionStarted(id, outbox, bound, principal);
         });
     if (!posted) {
       outbox_->CloseNow(kShuttingDown);
@@ -143,45 +171,78 @@ class AgentSessionReactor final
 // -------------------------------------------------------------------
 
 ServerUnaryReactor* ContactsService::Create(
-    CallbackServerContext* context,
+    CallbackServerContext* context, std::string_view method,
     absl::StatusOr<core::ContactRequest> request, v1::Contact* response) {
+  Principal who;
+  Status allowed = ctx_.guard.authorizer.Authorize(*context, method, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (!request.ok()) return FinishNow(context, ToGrpc(request.status()));
-  return OnEngine(context, ctx_.runner,
-                  [request = *std::move(request), response,
-                   &clock = ctx_.clock](core::Engine& engine, core::Time now) {
-                    auto view = engine.CreateContact(request, now);
-                    if (!view.ok()) return ToGrpc(view.status());
-                    ToProto(*view, clock, response);
-                    return Status::OK;
-                  });
+  if (absl::Status s = CheckNoCardNumbers(request->attributes); !s.ok()) {
+    return FinishNow(context, ToGrpc(s));
+  }
+  if (!ctx_.guard.contact_rate.Allow(ClientKey(who, *context))) {
+    return FinishNow(context,
+                     Status(StatusCode::RESOURCE_EXHAUSTED,
+                            "too many new contacts from this client; see "
+                            "limits.contact_rate"));
+  }
+  return OnEngine(
+      context, ctx_.runner,
+      [request = *std::move(request), response, &clock = ctx_.clock,
+       &owners = ctx_.guard.owners, who = std::move(who),
+       method](core::Engine& engine, core::Time now) {
+        auto view = engine.CreateContact(request, now);
+        if (!view.ok()) return ToGrpc(view.status());
+        if (view->created) {
+          owners.Record(view->id, who.gateway_id);
+        } else if (Status s = CheckContactAccess(who, *view, owners, method);
+                   !s.ok()) {
+          return s;  // a retry that names another gateway's contact
+        }
+        ToProto(*view, clock, response);
+        return Status::OK;
+      });
 }
 
 ServerUnaryReactor* ContactsService::CreateContact(
     CallbackServerContext* context, const v1::CreateContactRequest* request,
     v1::Contact* response) {
-  return Create(context, FromProto(*request, ctx_.clock), response);
+  return Create(context, method::kCreateContact,
+                FromProto(*request, ctx_.clock), response);
 }
 
 ServerUnaryReactor* ContactsService::ScheduleCallback(
     CallbackServerContext* context, const v1::ScheduleCallbackRequest* request,
     v1::Contact* response) {
   if (!request->has_not_before()) {
-    return FinishNow(context, Required("not_before"));
+    Principal who;
+    Status allowed = ctx_.guard.authorizer.Authorize(
+        *context, method::kScheduleCallback, &who);
+    return FinishNow(context, allowed.ok() ? Required("not_before") : allowed);
   }
-  return Create(context, FromProto(*request, ctx_.clock), response);
+  return Create(context, method::kScheduleCallback,
+                FromProto(*request, ctx_.clock), response);
 }
 
 ServerUnaryReactor* ContactsService::GetContact(
     CallbackServerContext* context, const v1::GetContactRequest* request,
     v1::Contact* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kGetContact, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->contact_id().empty()) {
     return FinishNow(context, Required("contact_id"));
   }
   return OnEngine(context, ctx_.runner,
-                  [id = request->contact_id(), response, &clock = ctx_.clock](
-                      core::Engine& engine, core::Time now) {
+                  [id = request->contact_id(), response, &clock = ctx_.clock,
+                   &owners = ctx_.guard.owners,
+                   who = std::move(who)](core::Engine& engine, core::Time now) {
                     auto view = engine.GetContact(id, now);
                     if (!view.ok()) return ToGrpc(view.status());
+                    Status s = CheckContactAccess(who, *view, owners,
+                                                  method::kGetContact);
+                    if (!s.ok()) return s;
                     ToProto(*view, clock, response);
                     return Status::OK;
                   });
@@ -190,6 +251,10 @@ ServerUnaryReactor* ContactsService::GetContact(
 ServerUnaryReactor* ContactsService::CancelContact(
     CallbackServerContext* context, const v1::CancelContactRequest* request,
     v1::Contact* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kCancelContact, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->contact_id().empty()) {
     return FinishNow(context, Required("contact_id"));
   }
@@ -211,7 +276,11 @@ ServerUnaryReactor* ContactsService::CancelContact(
   }
   return OnEngine(context, ctx_.runner,
                   [id = request->contact_id(), reason, response,
-                   &clock = ctx_.clock](core::Engine& engine, core::Time now) {
+                   &clock = ctx_.clock, &owners = ctx_.guard.owners,
+                   who = std::move(who)](core::Engine& engine, core::Time now) {
+                    Status mine = MayTouch(who, id, owners,
+                                           method::kCancelContact, engine, now);
+                    if (!mine.ok()) return mine;
                     absl::Status s = engine.CancelContact(id, reason, now);
                     if (!s.ok()) return ToGrpc(s);
                     auto view = engine.GetContact(id, now);
@@ -223,6 +292,10 @@ ServerUnaryReactor* ContactsService::CancelContact(
 ServerUnaryReactor* ContactsService::UpdateContact(
     CallbackServerContext* context, const v1::UpdateContactRequest* request,
     v1::Contact* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kUpdateContact, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->contact_id().empty()) {
     return FinishNow(context, Required("contact_id"));
   }
@@ -243,8 +316,12 @@ ServerUnaryReactor* ContactsService::UpdateContact(
   return OnEngine(
       context, ctx_.runner,
       [id = request->contact_id(), priority,
-       requirements = std::move(requirements), response,
-       &clock = ctx_.clock](core::Engine& engine, core::Time now) mutable {
+       requirements = std::move(requirements), response, &clock = ctx_.clock,
+       &owners = ctx_.guard.owners,
+       who = std::move(who)](core::Engine& engine, core::Time now) mutable {
+        Status mine =
+            MayTouch(who, id, owners, method::kUpdateContact, engine, now);
+        if (!mine.ok()) return mine;
         absl::Status s =
             engine.UpdateContact(id, priority, std::move(requirements), now);
         if (!s.ok()) return ToGrpc(s);
@@ -255,14 +332,24 @@ ServerUnaryReactor* ContactsService::UpdateContact(
 }
 
 grpc::ServerWriteReactor<v1::ContactUpdate>* ContactsService::WatchContact(
-    CallbackServerContext*, const v1::WatchContactRequest* request) {
+    CallbackServerContext* context, const v1::WatchContactRequest* request) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kWatchContact, &who);
+  if (!allowed.ok()) {
+    return new Refused<grpc::ServerWriteReactor<v1::ContactUpdate>>(allowed);
+  }
   std::string id = request->contact_id();
   SessionHub& hub = ctx_.hub;
   auto* writer = new OutboxWriter<v1::ContactUpdate>(
       ctx_.runner, ctx_.stream_queue_limit,
-      [id, &hub](std::shared_ptr<WatchOutbox> outbox, core::Engine& engine,
-                 core::Time now) {
+      [id, &hub, &owners = ctx_.guard.owners, who = std::move(who)](
+          std::shared_ptr<WatchOutbox> outbox, core::Engine& engine,
+          core::Time now) {
         if (id.empty()) return Required("contact_id");
+        Status mine =
+            MayTouch(who, id, owners, method::kWatchContact, engine, now);
+        if (!mine.ok()) return mine;
         return hub.AddWatcher(id, std::move(outbox), engine, now);
       },
       [&hub](const WatchOutbox* outbox) { hub.RemoveWatcher(outbox); });
@@ -273,9 +360,17 @@ grpc::ServerWriteReactor<v1::ContactUpdate>* ContactsService::WatchContact(
 // -----------------------------------------------------------------------
 
 grpc::ServerBidiReactor<v1::AgentRequest, v1::AgentEvent>*
-AgentsService::Connect(CallbackServerContext*) {
-  return new AgentSessionReactor(ctx_.runner, ctx_.hub,
-                                 ctx_.stream_queue_limit);
+AgentsService::Connect(CallbackServerContext* context) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kConnect, &who);
+  if (!allowed.ok()) {
+    return new Refused<
+        grpc::ServerBidiReactor<v1::AgentRequest, v1::AgentEvent>>(allowed);
+  }
+  return new AgentSessionReactor(
+      ctx_.runner, ctx_.hub, ctx_.stream_queue_limit,
+      who.unrestricted ? std::string() : who.agent_id, who.name);
 }
 
 // --- Supervisor
@@ -284,6 +379,10 @@ AgentsService::Connect(CallbackServerContext*) {
 ServerUnaryReactor* SupervisorService::GetQueueStats(
     CallbackServerContext* context, const v1::GetQueueStatsRequest* request,
     v1::QueueStats* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kGetQueueStats, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->queue().empty()) return FinishNow(context, Required("queue"));
   return OnEngine(context, ctx_.runner,
                   [queue = request->queue(), response](core::Engine& engine,
@@ -298,6 +397,10 @@ ServerUnaryReactor* SupervisorService::GetQueueStats(
 ServerUnaryReactor* SupervisorService::ListQueueStats(
     CallbackServerContext* context, const v1::ListQueueStatsRequest*,
     v1::ListQueueStatsResponse* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kListQueueStats, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   return OnEngine(context, ctx_.runner,
                   [response](core::Engine& engine, core::Time now) {
                     for (const auto& stats : engine.GetAllQueueStats(now)) {
@@ -310,6 +413,10 @@ ServerUnaryReactor* SupervisorService::ListQueueStats(
 ServerUnaryReactor* SupervisorService::ListAgents(
     CallbackServerContext* context, const v1::ListAgentsRequest*,
     v1::ListAgentsResponse* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kListAgents, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   return OnEngine(
       context, ctx_.runner,
       [response, &hub = ctx_.hub](core::Engine& engine, core::Time now) {
@@ -325,6 +432,10 @@ ServerUnaryReactor* SupervisorService::ListAgents(
 ServerUnaryReactor* SupervisorService::SetAgentState(
     CallbackServerContext* context, const v1::SetAgentStateRequest* request,
     v1::AgentStats* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kSetAgentState, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->agent_id().empty()) {
     return FinishNow(context, Required("agent_id"));
   }
@@ -336,32 +447,39 @@ ServerUnaryReactor* SupervisorService::SetAgentState(
                             "state: must be AGENT_STATE_READY, "
                             "AGENT_STATE_NOT_READY or AGENT_STATE_OFFLINE"));
   }
-  return OnEngine(
-      context, ctx_.runner,
-      [id = request->agent_id(), state, reason = request->reason(), response,
-       &hub = ctx_.hub](core::Engine& engine, core::Time now) {
-        absl::Status s;
-        if (state == v1::AGENT_STATE_READY) {
-          s = engine.SetReady(id, now);
-        } else if (state == v1::AGENT_STATE_NOT_READY) {
-          s = engine.SetNotReady(id, reason.empty() ? "supervisor" : reason,
-                                 now);
-        } else {
-          s = engine.ForceLogout(id, reason.empty() ? "supervisor" : reason,
-                                 now);
-        }
-        if (!s.ok()) return ToGrpc(s);
-        auto stats = engine.GetAgentStats(id, now);
-        if (stats.ok()) {
-          ToProto(*stats, response);
-          response->set_connected(hub.IsConnected(id));
-        }
-        return Status::OK;
-      });
+  return OnEngine(context, ctx_.runner,
+                  [id = request->agent_id(), state, reason = request->reason(),
+                   response, &hub = ctx_.hub, &audit = ctx_.guard.audit,
+                   who = std::move(who)](core::Engine& engine, core::Time now) {
+                    absl::Status s;
+                    if (state == v1::AGENT_STATE_READY) {
+                      s = engine.SetReady(id, now);
+                    } else if (state == v1::AGENT_STATE_NOT_READY) {
+                      s = engine.SetNotReady(
+                          id, reason.empty() ? "supervisor" : reason, now);
+                    } else {
+                      s = engine.ForceLogout(
+                          id, reason.empty() ? "supervisor" : reason, now);
+                    }
+                    audit.Record(who, method::kSetAgentState, id, ToGrpc(s));
+                    if (!s.ok()) return ToGrpc(s);
+                    auto stats = engine.GetAgentStats(id, now);
+                    if (stats.ok()) {
+                      ToProto(*stats, response);
+                      response->set_connected(hub.IsConnected(id));
+                    }
+                    return Status::OK;
+                  });
 }
 
 grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
-    CallbackServerContext*, const v1::WatchEventsRequest* request) {
+    CallbackServerContext* context, const v1::WatchEventsRequest* request) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kWatchEvents, &who);
+  if (!allowed.ok()) {
+    return new Refused<grpc::ServerWriteReactor<v1::Event>>(allowed);
+  }
   EventFilter filter;
   filter.queues.insert(request->queues().begin(), request->queues().end());
   filter.agents.insert(request->agents().begin(), request->agents().end());
@@ -390,32 +508,48 @@ grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
 ServerUnaryReactor* AdminService::UpsertQueue(CallbackServerContext* context,
                                               const v1::Queue* request,
                                               v1::Queue* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kUpsertQueue, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   auto queue = FromProto(*request);
   if (!queue.ok()) return FinishNow(context, ToGrpc(queue.status()));
-  return OnEngine(context, ctx_.runner,
-                  [queue = *std::move(queue), response](core::Engine& engine,
-                                                        core::Time now) {
-                    absl::Status s = engine.UpsertQueue(queue, now);
-                    if (!s.ok()) return ToGrpc(s);
-                    *response = ToProto(queue);
-                    return Status::OK;
-                  });
+  return OnEngine(
+      context, ctx_.runner,
+      [queue = *std::move(queue), response, &audit = ctx_.guard.audit,
+       who = std::move(who)](core::Engine& engine, core::Time now) {
+        absl::Status s = engine.UpsertQueue(queue, now);
+        audit.Record(who, method::kUpsertQueue, queue.name, ToGrpc(s));
+        if (!s.ok()) return ToGrpc(s);
+        *response = ToProto(queue);
+        return Status::OK;
+      });
 }
 
 ServerUnaryReactor* AdminService::DeleteQueue(
     CallbackServerContext* context, const v1::DeleteQueueRequest* request,
     v1::DeleteQueueResponse*) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kDeleteQueue, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->name().empty()) return FinishNow(context, Required("name"));
-  return OnEngine(
-      context, ctx_.runner,
-      [name = request->name()](core::Engine& engine, core::Time now) {
-        return ToGrpc(engine.DeleteQueue(name, now));
-      });
+  return OnEngine(context, ctx_.runner,
+                  [name = request->name(), &audit = ctx_.guard.audit,
+                   who = std::move(who)](core::Engine& engine, core::Time now) {
+                    Status s = ToGrpc(engine.DeleteQueue(name, now));
+                    audit.Record(who, method::kDeleteQueue, name, s);
+                    return s;
+                  });
 }
 
 ServerUnaryReactor* AdminService::ListQueues(CallbackServerContext* context,
                                              const v1::ListQueuesRequest*,
                                              v1::ListQueuesResponse* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kListQueues, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   return OnEngine(context, ctx_.runner,
                   [response](core::Engine& engine, core::Time) {
                     for (const auto& q : engine.ListQueues()) {
@@ -428,32 +562,49 @@ ServerUnaryReactor* AdminService::ListQueues(CallbackServerContext* context,
 ServerUnaryReactor* AdminService::UpsertAgentProfile(
     CallbackServerContext* context, const v1::AgentProfile* request,
     v1::AgentProfile* response) {
+  Principal who;
+  Status allowed = ctx_.guard.authorizer.Authorize(
+      *context, method::kUpsertAgentProfile, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   auto agent = FromProto(*request);
   if (!agent.ok()) return FinishNow(context, ToGrpc(agent.status()));
-  return OnEngine(context, ctx_.runner,
-                  [agent = *std::move(agent), response](core::Engine& engine,
-                                                        core::Time now) {
-                    absl::Status s = engine.UpsertAgentProfile(agent, now);
-                    if (!s.ok()) return ToGrpc(s);
-                    *response = ToProto(agent);
-                    return Status::OK;
-                  });
+  return OnEngine(
+      context, ctx_.runner,
+      [agent = *std::move(agent), response, &audit = ctx_.guard.audit,
+       who = std::move(who)](core::Engine& engine, core::Time now) {
+        absl::Status s = engine.UpsertAgentProfile(agent, now);
+        audit.Record(who, method::kUpsertAgentProfile, agent.id, ToGrpc(s));
+        if (!s.ok()) return ToGrpc(s);
+        *response = ToProto(agent);
+        return Status::OK;
+      });
 }
 
 ServerUnaryReactor* AdminService::DeleteAgentProfile(
     CallbackServerContext* context,
     const v1::DeleteAgentProfileRequest* request,
     v1::DeleteAgentProfileResponse*) {
+  Principal who;
+  Status allowed = ctx_.guard.authorizer.Authorize(
+      *context, method::kDeleteAgentProfile, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->id().empty()) return FinishNow(context, Required("id"));
   return OnEngine(context, ctx_.runner,
-                  [id = request->id()](core::Engine& engine, core::Time now) {
-                    return ToGrpc(engine.DeleteAgentProfile(id, now));
+                  [id = request->id(), &audit = ctx_.guard.audit,
+                   who = std::move(who)](core::Engine& engine, core::Time now) {
+                    Status s = ToGrpc(engine.DeleteAgentProfile(id, now));
+                    audit.Record(who, method::kDeleteAgentProfile, id, s);
+                    return s;
                   });
 }
 
 ServerUnaryReactor* AdminService::ListAgentProfiles(
     CallbackServerContext* context, const v1::ListAgentProfilesRequest*,
     v1::ListAgentProfilesResponse* response) {
+  Principal who;
+  Status allowed = ctx_.guard.authorizer.Authorize(
+      *context, method::kListAgentProfiles, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   return OnEngine(context, ctx_.runner,
                   [response](core::Engine& engine, core::Time) {
                     for (const auto& a : engine.ListAgentProfiles()) {
@@ -466,6 +617,10 @@ ServerUnaryReactor* AdminService::ListAgentProfiles(
 ServerUnaryReactor* AdminService::GetRoutingPolicy(
     CallbackServerContext* context, const v1::GetRoutingPolicyRequest*,
     v1::RoutingPolicy* response) {
+  Principal who;
+  Status allowed = ctx_.guard.authorizer.Authorize(
+      *context, method::kGetRoutingPolicy, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   return OnEngine(context, ctx_.runner,
                   [response](core::Engine& engine, core::Time) {
                     *response = ToProto(engine.routing_policy());
@@ -476,16 +631,23 @@ ServerUnaryReactor* AdminService::GetRoutingPolicy(
 ServerUnaryReactor* AdminService::SetRoutingPolicy(
     CallbackServerContext* context, const v1::RoutingPolicy* request,
     v1::RoutingPolicy* response) {
+  Principal who;
+  Status allowed = ctx_.guard.authorizer.Authorize(
+      *context, method::kSetRoutingPolicy, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
   auto policy = FromProto(*request);
   if (!policy.ok()) return FinishNow(context, ToGrpc(policy.status()));
-  return OnEngine(context, ctx_.runner,
-                  [policy = *std::move(policy), response](core::Engine& engine,
-                                                          core::Time now) {
-                    absl::Status s = engine.SetRoutingPolicy(policy, now);
-                    if (!s.ok()) return ToGrpc(s);
-                    *response = ToProto(policy);
-                    return Status::OK;
-                  });
+  return OnEngine(
+      context, ctx_.runner,
+      [policy = *std::move(policy), response, &audit = ctx_.guard.audit,
+       who = std::move(who)](core::Engine& engine, core::Time now) {
+        absl::Status s = engine.SetRoutingPolicy(policy, now);
+        audit.Record(who, method::kSetRoutingPolicy, "routing_policy",
+                     ToGrpc(s));
+        if (!s.ok()) return ToGrpc(s);
+        *response = ToProto(policy);
+        return Status::OK;
+      });
 }
 
 }  // namespace ccroute::api

@@ -10,17 +10,32 @@
 #include "ccroute/v1/agents.grpc.pb.h"
 #include "ccroute/v1/contacts.grpc.pb.h"
 #include "ccroute/v1/supervisor.grpc.pb.h"
+#include "server/api/audit_log.h"
+#include "server/api/auth.h"
 #include "server/api/convert.h"
+#include "server/api/rate_limiter.h"
 #include "server/api/session_hub.h"
 #include "server/runtime/engine_runner.h"
 
 namespace ccroute::api {
+
+// Who is calling, and what the services check and record about it. All
+// references outlive the services.
+struct CallGuard {
+  const Authorizer& authorizer;
+  // Engine thread only.
+  ContactOwners& owners;
+  AuditLog& audit;
+  // CreateContact and ScheduleCallback, per client.
+  RateLimiter& contact_rate;
+};
 
 // What the services share. All references outlive the services.
 struct ServiceContext {
   runtime::EngineRunner& runner;
   SessionHub& hub;
   const TimeMapper& clock;
+  const CallGuard& guard;
   // Outbound messages queued per stream before it counts as too slow.
   size_t stream_queue_limit = 1024;
 };
@@ -51,6 +66,7 @@ class ContactsService final : public v1::Contacts::CallbackService {
 
  private:
   grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* context,
+                                   std::string_view method,
                                    absl::StatusOr<core::ContactRequest> request,
                                    v1::Contact* response);
   ServiceContext ctx_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "server/api/auth.h"
 #include "server/runtime/log.h"
 
 namespace ccroute::api {
@@ -57,7 +58,9 @@ bool SessionHub::IsConnected(const std::string& agent_id) const {
 // --- Agent sessions ----------------------------------------------------------
 
 void SessionHub::AgentSessionStarted(uint64_t id,
-                                     std::shared_ptr<AgentOutbox> outbox) {
+                                     std::shared_ptr<AgentOutbox> outbox,
+                                     std::string bound_agent,
+                                     std::string principal) {
   if (closing_) {
     outbox->CloseNow(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                   "the server is shutting down"));
@@ -72,6 +75,8 @@ void SessionHub::AgentSessionStarted(uint64_t id,
   }
   Session& s = sessions_[id];
   s.outbox = std::move(outbox);
+  s.bound_agent = std::move(bound_agent);
+  s.principal = std::move(principal);
   s.heartbeat =
       std::make_unique<boost::asio::steady_timer>(runner_.io_context());
   ArmHeartbeat(id);
@@ -118,6 +123,13 @@ grpc::Status SessionHub::Login(Session& session, uint64_t id,
                                core::Engine& engine, core::Time now) {
   if (login.agent_id().empty()) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "login.agent_id is required"};
+  }
+  if (!session.bound_agent.empty() && login.agent_id() != session.bound_agent) {
+    LogDenial(grpc::StatusCode::PERMISSION_DENIED, method::kConnect,
+              session.principal, "login as another agent", "agent",
+              session.bound_agent);
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            "this credential is for agent '" + session.bound_agent + "'"};
   }
   if (!session.agent_id.empty()) {
     return {grpc::StatusCode::FAILED_PRECONDITION,
@@ -171,6 +183,16 @@ void SessionHub::HandleAgentRequest(uint64_t id,
               "request has no action (login, ready, accept, ...)"};
   } else if (agent.empty()) {
     status = {grpc::StatusCode::FAILED_PRECONDITION, "log in first"};
+  } else if (!session.bound_agent.empty() &&
+             !OwnsContact(agent, request, engine, now)) {
+    LogDenial(
+        grpc::StatusCode::PERMISSION_DENIED, method::kConnect,
+        session.principal,
+        R::descriptor()->FindFieldByNumber(request.action_case())->name() +
+            ": another agent's contact or offer",
+        "agent", agent);
+    status = {grpc::StatusCode::PERMISSION_DENIED,
+              "the contact is offered or assigned to another agent"};
   } else {
     absl::Status s;
     switch (request.action_case()) {
@@ -218,6 +240,35 @@ void SessionHub::HandleAgentRequest(uint64_t id,
   if (request.action_case() == R::kLogin && status.ok()) {
     SendStatus(request.login().agent_id(), engine, now);
   }
+}
+
+bool SessionHub::OwnsContact(const std::string& agent,
+                             const v1::AgentRequest& request,
+                             core::Engine& engine, core::Time now) const {
+  using R = v1::AgentRequest;
+  const std::string* contact = nullptr;
+  switch (request.action_case()) {
+    case R::kAccept:
+      contact = &request.accept().contact_id();
+      break;
+    case R::kReject:
+      contact = &request.reject().contact_id();
+      break;
+    case R::kComplete:
+      contact = &request.complete().contact_id();
+      break;
+    case R::kEndWrapUp:
+      contact = &request.end_wrap_up().contact_id();
+      break;
+    case R::kTransfer:
+      contact = &request.transfer().contact_id();
+      break;
+    default:
+      return true;
+  }
+  auto view = engine.GetContact(*contact, now);
+  // Unknown or unclaimed contacts are the engine's to refuse.
+  return !view.ok() || view->agent_id.empty() || view->agent_id == agent;
 }
 
 void SessionHub::AgentSessionEnded(uint64_t id, core::Engine& engine,

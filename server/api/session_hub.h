@@ -64,9 +64,14 @@ class SessionHub : public runtime::EngineObserver {
 
   // --- Agent sessions (engine thread) ---
   // A stream opened: starts its heartbeat clock. RESOURCE_EXHAUSTED closes
-  // it when the server holds its maximum of sessions.
+  // it when the server holds its maximum of sessions. A non-empty
+  // `bound_agent` (the caller's credential, named `principal`, is for that
+  // agent) makes a login as any other agent, and acting on another agent's
+  // contact or offer, PERMISSION_DENIED.
   void AgentSessionStarted(uint64_t session,
-                           std::shared_ptr<AgentOutbox> outbox);
+                           std::shared_ptr<AgentOutbox> outbox,
+                           std::string bound_agent = {},
+                           std::string principal = {});
   // Carries out one request and answers it with an Ack on the outbox.
   void HandleAgentRequest(uint64_t session, const v1::AgentRequest& request,
                           core::Engine& engine, core::Time now);
@@ -107,7 +112,9 @@ class SessionHub : public runtime::EngineObserver {
  private:
   struct Session {
     std::shared_ptr<AgentOutbox> outbox;
-    std::string agent_id;  // empty until login
+    std::string agent_id;     // empty until login
+    std::string bound_agent;  // empty: may log in as any agent
+    std::string principal;    // the credential's name, for logs
     std::unique_ptr<boost::asio::steady_timer> heartbeat;
   };
   struct Watcher {
@@ -126,6 +133,10 @@ class SessionHub : public runtime::EngineObserver {
   grpc::Status Login(Session& session, uint64_t id,
                      const v1::AgentRequest::Login& login, core::Engine& engine,
                      core::Time now);
+  // Whether a request that names a contact (accept, reject, complete, end
+  // wrap-up, transfer) names one of `agent`'s, or one no agent holds.
+  bool OwnsContact(const std::string& agent, const v1::AgentRequest& request,
+                   core::Engine& engine, core::Time now) const;
   void ArmHeartbeat(uint64_t id);
   void ArmGrace(const std::string& agent_id);
   void SendAgent(const std::string& agent_id, v1::AgentEvent message);
