@@ -2,7 +2,9 @@
 // and its metrics endpoint, and shuts down gracefully on SIGTERM or SIGINT.
 // Wiring only: the logic lives in the libraries.
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -32,6 +34,10 @@ Options:
   --metrics-listen HOST:PORT
                            Prometheus /metrics address (overrides the
                            configuration; "" turns it off)
+  --data-dir DIR           keep live contacts in a journal in DIR (overrides
+                           journal.data_dir; the built-in configuration uses
+                           ./ccroute-data): a restart, even after kill -9,
+                           puts every acknowledged contact back in its place
   --log-level LEVEL        debug, info (default), warning or error
   --check-config           load and validate the configuration, then exit
   --print-config           print the built-in demo configuration and exit
@@ -49,6 +55,7 @@ struct Flags {
   std::string listen;
   std::optional<std::string> metrics_listen;
   std::string probe;
+  std::string data_dir;
   bool print_config = false;
   bool check_config = false;
 };
@@ -78,6 +85,12 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.metrics_listen = v;
     } else if (arg == "--probe") {
       if (!value(flags.probe)) return false;
+    } else if (arg == "--data-dir") {
+      if (!value(flags.data_dir)) return false;
+      if (flags.data_dir.empty()) {
+        std::cerr << "ccrouted: --data-dir needs a directory\n";
+        return false;
+      }
     } else if (arg == "--log-level") {
       LogLevel level;
       if (!value(v)) return false;
@@ -136,6 +149,10 @@ int main(int argc, char** argv) {
   }
   if (!flags.listen.empty()) parsed->set_listen(flags.listen);
   if (flags.metrics_listen) parsed->set_metrics_listen(*flags.metrics_listen);
+  if (!flags.data_dir.empty()) {
+    parsed->mutable_journal()->set_store("rocksdb");
+    parsed->mutable_journal()->set_data_dir(flags.data_dir);
+  }
   absl::Status explicit_security = flags.config.empty()
                                        ? api::RequireLoopback(parsed->listen())
                                        : api::RequireSecuritySection(*parsed);
@@ -169,6 +186,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<metrics::MetricsEndpoint> endpoint;
   std::unique_ptr<metrics::EngineMetrics> engine_metrics;
   api::ServerHooks hooks;
+  // A journal that cannot be written stops the server (as SIGTERM would),
+  // and ccrouted then exits with 1.
+  static std::atomic<bool> journal_failed{false};
+  hooks.on_journal_failure = [](const absl::Status&) {
+    journal_failed = true;
+    kill(getpid(), SIGTERM);
+  };
   if (!config->metrics_listen.empty()) {
     auto started = metrics::MetricsEndpoint::Start(config->metrics_listen);
     if (!started.ok()) {
@@ -219,7 +243,17 @@ int main(int argc, char** argv) {
        {"queues", config->queues.size()},
        {"agent_profiles", config->agents.size()},
        {"tls", config->security.tls ? "on" : "off"},
-       {"auth", config->security.auth.enabled ? "on" : "off"}});
+       {"auth", config->security.auth.enabled ? "on" : "off"},
+       {"journal", config->journal.enabled ? config->journal.data_dir
+                                           : std::string("none")},
+       {"durability", config->journal.enabled ? config->journal.durability
+                                              : std::string("none")}});
+  if (!config->journal.enabled) {
+    Log(LogLevel::kWarning, "no_journal",
+        {{"message",
+          "no journal (journal.data_dir or --data-dir): a restart loses "
+          "every contact"}});
+  }
 
   int received = 0;
   sigwait(&signals, &received);
@@ -230,5 +264,5 @@ int main(int argc, char** argv) {
   endpoint.reset();
   server->reset();
   Log(LogLevel::kInfo, "stopped");
-  return 0;
+  return journal_failed ? 1 : 0;
 }

@@ -417,6 +417,10 @@ metrics_listen: 127.0.0.1:9464
 security:
   plaintext: true
   auth: none
+# Live contacts survive a restart: kept in ./ccroute-data (relative to the
+# working directory; --data-dir moves it).
+journal:
+  data_dir: ccroute-data
 routing:
   contact_selection: service_level
 queues:
@@ -616,6 +620,41 @@ absl::StatusOr<ResolvedConfig> ResolveServerConfig(
     auto security = ResolveSecurity(config.security());
     if (!security.ok()) return security.status();
     out.security = *std::move(security);
+  }
+
+  const v1::JournalConfig& journal = config.journal();
+  if (journal.store() == "rocksdb" ||
+      (journal.store().empty() && !journal.data_dir().empty())) {
+    if (journal.data_dir().empty()) {
+      return Invalid("journal.data_dir", "required with store rocksdb");
+    }
+    out.journal.enabled = true;
+    out.journal.data_dir = journal.data_dir();
+  } else if (journal.store() != "none" && !journal.store().empty()) {
+    return Invalid("journal.store", Cat("unknown store '", journal.store(),
+                                        "' (rocksdb or none)"));
+  }
+  if (!journal.durability().empty()) {
+    if (journal.durability() != "sync" && journal.durability() != "interval" &&
+        journal.durability() != "none") {
+      return Invalid("journal.durability",
+                     Cat("unknown durability '", journal.durability(),
+                         "' (sync, interval or none)"));
+    }
+    out.journal.durability = journal.durability();
+  }
+  if (journal.has_sync_interval()) {
+    auto interval = FromProto(journal.sync_interval(), "journal.sync_interval");
+    if (!interval.ok()) return interval.status();
+    if (*interval <= core::Duration::zero() ||
+        *interval > std::chrono::minutes(1)) {
+      return Invalid("journal.sync_interval", "must be between 1ms and 1m");
+    }
+    out.journal.sync_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+    if (out.journal.sync_interval.count() == 0) {
+      return Invalid("journal.sync_interval", "must be between 1ms and 1m");
+    }
   }
   return out;
 }

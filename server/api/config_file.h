@@ -71,6 +71,13 @@ struct ResolvedConfig {
   ServerLimits server_limits;
   // Without a security section: plaintext, no authentication.
   ResolvedSecurity security;
+  // Where live contacts are kept (config.proto JournalConfig).
+  struct Journal {
+    bool enabled = false;  // false: memory only
+    std::string data_dir;
+    std::string durability = "sync";  // "sync", "interval" or "none"
+    std::chrono::milliseconds sync_interval{1000};
+  } journal;
 };
 
 inline constexpr std::string_view kDefaultListen = "127.0.0.1:7400";

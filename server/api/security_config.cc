@@ -311,6 +311,9 @@ absl::Status RequireLoopback(const std::string& listen) {
 
 void ResolveSecurityPaths(const std::string& directory,
                           v1::ServerConfig& config) {
+  if (config.has_journal()) {
+    MakeAbsolute(directory, config.mutable_journal()->mutable_data_dir());
+  }
   if (!config.has_security()) return;
   v1::Security* s = config.mutable_security();
   MakeAbsolute(directory, s->mutable_tokens_file());

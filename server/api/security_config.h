@@ -57,8 +57,8 @@ absl::Status RequireSecuritySection(const v1::ServerConfig& config);
 // [::1] or localhost). INVALID_ARGUMENT otherwise.
 absl::Status RequireLoopback(const std::string& listen);
 
-// Makes the file paths of `config.security` absolute, relative to
-// `directory` (the configuration file's).
+// Makes the file paths of `config.security`, and journal.data_dir,
+// absolute, relative to `directory` (the configuration file's).
 void ResolveSecurityPaths(const std::string& directory,
                           v1::ServerConfig& config);
 

@@ -8,7 +8,10 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <future>
+
 #include "server/api/personal_data.h"
+#include "server/journal/rocksdb_journal.h"
 #include "server/runtime/log.h"
 
 namespace ccroute::api {
@@ -54,7 +57,8 @@ void RouteGrpcLogsToJson() {
   });
 }
 
-Server::Server(const ResolvedConfig& config)
+Server::Server(const ResolvedConfig& config,
+               std::unique_ptr<journal::Journal> journal)
     : config_(config),
       clock_(runtime::EngineRunner::Now(), std::chrono::system_clock::now()),
       runner_(config.engine_limits, config.routing),
@@ -64,19 +68,76 @@ Server::Server(const ResolvedConfig& config)
       contact_rate_(config.server_limits.contact_rate_per_second,
                     config.server_limits.contact_rate_burst),
       guard_{authorizer_, owners_, audit_, contact_rate_},
+      journal_(std::move(journal)),
+      journal_observer_(
+          journal_ ? std::make_unique<journal::JournalObserver>(
+                         *journal_, config.engine_limits.idempotency_retention)
+                   : nullptr),
       contacts_(ServiceContextFor(*this)),
       agents_(ServiceContextFor(*this)),
       supervisor_(ServiceContextFor(*this)),
       admin_(ServiceContextFor(*this)) {}
 
 ServiceContext Server::ServiceContextFor(Server& s) {
-  return {s.runner_, s.hub_, s.clock_, s.guard_,
-          static_cast<size_t>(s.config_.server_limits.stream_queue_limit)};
+  return {s.runner_,
+          s.hub_,
+          s.clock_,
+          s.guard_,
+          static_cast<size_t>(s.config_.server_limits.stream_queue_limit),
+          s.journal_observer_.get()};
 }
+
+void Server::RunCompactions() {
+  std::unique_lock<std::mutex> lock(done_mu_);
+  while (!done_cv_.wait_for(lock, std::chrono::minutes(10),
+                            [this] { return stopping_compactions_; })) {
+    lock.unlock();
+    absl::Status s = journal_->Compact(std::chrono::system_clock::now());
+    if (!s.ok()) {
+      runtime::Log(runtime::LogLevel::kError, "journal_compaction_failed",
+                   {{"error", std::string(s.message())}});
+    }
+    lock.lock();
+  }
+}
+
+namespace {
+
+// Opens the configured journal; null for memory only.
+absl::StatusOr<std::unique_ptr<journal::Journal>> OpenJournal(
+    const ResolvedConfig& config,
+    std::function<void(const absl::Status&)> on_failure) {
+  if (!config.journal.enabled) return nullptr;
+  journal::JournalOptions options;
+  options.durability = journal::ParseDurability(config.journal.durability)
+                           .value_or(journal::Durability::kSync);
+  options.sync_interval = config.journal.sync_interval;
+  options.on_failure = [on_failure =
+                            std::move(on_failure)](const absl::Status& s) {
+    runtime::Log(runtime::LogLevel::kError, "journal_failed",
+                 {{"error", std::string(s.message())},
+                  {"message",
+                   "the journal can no longer be written: new contacts are "
+                   "refused and the server stops"}});
+    if (on_failure) on_failure(s);
+  };
+  auto opened = journal::RocksDbJournal::Open(config.journal.data_dir,
+                                              std::move(options));
+  if (!opened.ok()) {
+    return absl::Status(opened.status().code(),
+                        "journal in '" + config.journal.data_dir +
+                            "': " + std::string(opened.status().message()));
+  }
+  return std::unique_ptr<journal::Journal>(*std::move(opened));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ResolvedConfig& config, ServerHooks hooks) {
-  std::unique_ptr<Server> server(new Server(config));
+  auto journal = OpenJournal(config, std::move(hooks.on_journal_failure));
+  if (!journal.ok()) return journal.status();
+  std::unique_ptr<Server> server(new Server(config, *std::move(journal)));
   if (absl::Status s = server->audit_.Open(config.security.audit_log_file);
       !s.ok()) {
     return s;
@@ -88,6 +149,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->runner_.AddObserver(&server->owners_);
   for (runtime::EngineObserver* o : hooks.observers) {
     server->runner_.AddObserver(o);
+  }
+  if (server->journal_observer_) {
+    server->runner_.AddObserver(server->journal_observer_.get());
   }
   server->runner_.Start();
 
@@ -116,6 +180,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!applied.ok()) {
     server->runner_.Stop();
     return applied;
+  }
+  if (absl::Status s = server->Recover(); !s.ok()) {
+    server->runner_.Stop();
+    return s;
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -179,6 +247,57 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   return server;
 }
 
+absl::Status Server::Recover() {
+  if (!journal_) return absl::OkStatus();
+  auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<journal::RecoveryReport> report;
+  runner_.RunSync([&](core::Engine& engine, core::Time now) {
+    report = journal::RecoverEngine(
+        *journal_, engine, now, std::chrono::system_clock::now(),
+        config_.engine_limits.idempotency_retention);
+    if (!report.ok()) return;
+    for (const std::string& agent : report->agents_awaited) {
+      hub_.AwaitReconnect(agent);
+    }
+  });
+  if (!report.ok()) {
+    return absl::Status(report.status().code(),
+                        "journal in '" + config_.journal.data_dir +
+                            "': " + std::string(report.status().message()));
+  }
+  if (!report->cleanup.empty()) {
+    std::promise<absl::Status> written;
+    journal_->Append(std::move(report->cleanup),
+                     [&](const absl::Status& s) { written.set_value(s); });
+    if (absl::Status s = written.get_future().get(); !s.ok()) return s;
+  }
+  report->cleanup = journal::Batch();
+  if (absl::Status s = journal_->Compact(std::chrono::system_clock::now());
+      !s.ok()) {
+    return s;
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  runtime::Log(runtime::LogLevel::kInfo, "journal_recovered",
+               {{"data_dir", config_.journal.data_dir},
+                {"durability", config_.journal.durability},
+                {"waiting", report->restored_waiting},
+                {"assigned", report->restored_assigned},
+                {"assigned_requeued", report->assigned_requeued},
+                {"idempotency_keys", report->restored_keys},
+                {"ended_in_wrap_up", report->ended_in_wrap_up},
+                {"dropped_records", report->dropped_records},
+                {"refused_contacts", report->refused_contacts},
+                {"ms", took.count()}});
+  for (const std::string& problem : report->problems) {
+    runtime::Log(runtime::LogLevel::kWarning, "journal_problem",
+                 {{"problem", problem}});
+  }
+  recovery_ = *std::move(report);
+  compactor_ = std::thread([this] { RunCompactions(); });
+  return absl::OkStatus();
+}
+
 Server::~Server() { Shutdown(); }
 
 void Server::Shutdown() {
@@ -197,6 +316,18 @@ void Server::Shutdown() {
       server_->Shutdown(deadline);
     }
     runner_.Stop();
+    if (journal_) {
+      {
+        std::lock_guard<std::mutex> lock(done_mu_);
+        stopping_compactions_ = true;
+        done_cv_.notify_all();
+      }
+      if (compactor_.joinable()) compactor_.join();
+      if (absl::Status s = journal_->Flush(); !s.ok()) {
+        runtime::Log(runtime::LogLevel::kError, "journal_flush_failed",
+                     {{"error", std::string(s.message())}});
+      }
+    }
     std::lock_guard<std::mutex> lock(done_mu_);
     done_ = true;
     done_cv_.notify_all();

@@ -9,8 +9,11 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "server/api/audit_log.h"
@@ -20,6 +23,9 @@
 #include "server/api/rate_limiter.h"
 #include "server/api/services.h"
 #include "server/api/session_hub.h"
+#include "server/journal/journal.h"
+#include "server/journal/journal_observer.h"
+#include "server/journal/recovery.h"
 #include "server/runtime/engine_runner.h"
 
 namespace ccroute::api {
@@ -31,6 +37,10 @@ struct ServerHooks {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
+  // Called once, on the journal's thread, when a write or fsync of the
+  // journal fails: the server must stop (new contacts are refused from
+  // then on). May be empty.
+  std::function<void(const absl::Status&)> on_journal_failure;
 };
 
 // Sends gRPC's own log lines to the JSON log (runtime/log.h), so that every
@@ -40,12 +50,13 @@ void RouteGrpcLogsToJson();
 class Server {
  public:
   // Starts the engine thread, applies the configuration's routing policy,
-  // queues and agent profiles, and listens on config.listen ("host:0" picks
+  // queues and agent profiles, opens the journal (config.journal) and puts
+  // its live contacts back, and listens on config.listen ("host:0" picks
   // a free port) with config.security's TLS and credentials. Warns in the
   // log when serving without TLS or without authentication. Errors: a
   // configuration the engine refuses (INVALID_ARGUMENT naming it), an
-  // audit log file that cannot be opened, or an address that cannot be
-  // bound (UNAVAILABLE).
+  // audit log file or a journal that cannot be opened, or an address that
+  // cannot be bound (UNAVAILABLE).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ResolvedConfig& config, ServerHooks hooks = {});
   // Shuts down if still running.
@@ -62,10 +73,21 @@ class Server {
 
   runtime::EngineRunner& runner() { return runner_; }
   SessionHub& hub() { return hub_; }
+  // What the start found in the journal; empty without one.
+  const std::optional<journal::RecoveryReport>& recovery() const {
+    return recovery_;
+  }
   const TimeMapper& clock() const { return clock_; }
 
  private:
-  explicit Server(const ResolvedConfig& config);
+  // `journal` may be null (memory only).
+  Server(const ResolvedConfig& config,
+         std::unique_ptr<journal::Journal> journal);
+  // Puts the journal's live contacts back into the engine (Start, before
+  // serving); logs what it found.
+  absl::Status Recover();
+  // Removes expired idempotency keys from the journal now and then.
+  void RunCompactions();
   static ServiceContext ServiceContextFor(Server& s);
 
   ResolvedConfig config_;
@@ -77,12 +99,18 @@ class Server {
   AuditLog audit_;
   RateLimiter contact_rate_;
   CallGuard guard_;
+  // Before the services, which hold the observer.
+  std::unique_ptr<journal::Journal> journal_;
+  std::unique_ptr<journal::JournalObserver> journal_observer_;
+  std::optional<journal::RecoveryReport> recovery_;
   ContactsService contacts_;
   AgentsService agents_;
   SupervisorService supervisor_;
   AdminService admin_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::thread compactor_;
+  bool stopping_compactions_ = false;  // guarded by done_mu_
   std::once_flag shutdown_once_;
   std::mutex done_mu_;
   std::condition_variable done_cv_;

@@ -29,6 +29,33 @@ ServerUnaryReactor* OnEngine(CallbackServerContext* context,
   return reactor;
 }
 
+Status NotStored(const absl::Status& written) {
+  return Status(StatusCode::UNAVAILABLE, "the change could not be stored (" +
+                                             std::string(written.message()) +
+                                             "); the server is stopping");
+}
+
+// As OnEngine, for calls that change contacts: an OK answer waits until
+// the journal holds the change (at once without a journal), so that what
+// a gateway was told survives a crash.
+template <typename Work>
+ServerUnaryReactor* OnEngineDurable(CallbackServerContext* context,
+                                    runtime::EngineRunner& runner,
+                                    journal::JournalObserver* journal,
+                                    Work work) {
+  ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool posted = runner.Post([reactor, journal, work = std::move(work)](
+                                core::Engine& engine, core::Time now) mutable {
+    Status s = work(engine, now);
+    if (!s.ok() || journal == nullptr) return reactor->Finish(s);
+    journal->AfterThisCommand([reactor](const absl::Status& written) {
+      reactor->Finish(written.ok() ? Status::OK : NotStored(written));
+    });
+  });
+  if (!posted) reactor->Finish(kShuttingDown);
+  return reactor;
+}
+
 ServerUnaryReactor* FinishNow(CallbackServerContext* context,
                               const Status& status) {
   ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -186,22 +213,31 @@ ServerUnaryReactor* ContactsService::Create(
                             "too many new contacts from this client; see "
                             "limits.contact_rate"));
   }
-  return OnEngine(
-      context, ctx_.runner,
-      [request = *std::move(request), response, &clock = ctx_.clock,
-       &owners = ctx_.guard.owners, who = std::move(who),
-       method](core::Engine& engine, core::Time now) {
+  ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool posted = ctx_.runner.Post(
+      [reactor, request = *std::move(request), response, &clock = ctx_.clock,
+       &owners = ctx_.guard.owners, who = std::move(who), method,
+       journal = ctx_.journal](core::Engine& engine, core::Time now) {
         auto view = engine.CreateContact(request, now);
-        if (!view.ok()) return ToGrpc(view.status());
+        if (!view.ok()) return reactor->Finish(ToGrpc(view.status()));
         if (view->created) {
           owners.Record(view->id, who.gateway_id);
         } else if (Status s = CheckContactAccess(who, *view, owners, method);
                    !s.ok()) {
-          return s;  // a retry that names another gateway's contact
+          // A retry that names another gateway's contact.
+          return reactor->Finish(s);
         }
         ToProto(*view, clock, response);
-        return Status::OK;
+        if (journal == nullptr) return reactor->Finish(Status::OK);
+        // Acknowledged only once the journal holds it: a gateway told OK
+        // never loses the caller to a crash.
+        journal->Created(
+            request, *view, now, [reactor](const absl::Status& written) {
+              reactor->Finish(written.ok() ? Status::OK : NotStored(written));
+            });
       });
+  if (!posted) reactor->Finish(kShuttingDown);
+  return reactor;
 }
 
 ServerUnaryReactor* ContactsService::CreateContact(
@@ -274,19 +310,20 @@ ServerUnaryReactor* ContactsService::CancelContact(
                  "reason: a gateway ends a contact as END_REASON_ABANDONED or "
                  "END_REASON_CANCELLED"));
   }
-  return OnEngine(context, ctx_.runner,
-                  [id = request->contact_id(), reason, response,
-                   &clock = ctx_.clock, &owners = ctx_.guard.owners,
-                   who = std::move(who)](core::Engine& engine, core::Time now) {
-                    Status mine = MayTouch(who, id, owners,
-                                           method::kCancelContact, engine, now);
-                    if (!mine.ok()) return mine;
-                    absl::Status s = engine.CancelContact(id, reason, now);
-                    if (!s.ok()) return ToGrpc(s);
-                    auto view = engine.GetContact(id, now);
-                    if (view.ok()) ToProto(*view, clock, response);
-                    return Status::OK;
-                  });
+  return OnEngineDurable(
+      context, ctx_.runner, ctx_.journal,
+      [id = request->contact_id(), reason, response, &clock = ctx_.clock,
+       &owners = ctx_.guard.owners,
+       who = std::move(who)](core::Engine& engine, core::Time now) {
+        Status mine =
+            MayTouch(who, id, owners, method::kCancelContact, engine, now);
+        if (!mine.ok()) return mine;
+        absl::Status s = engine.CancelContact(id, reason, now);
+        if (!s.ok()) return ToGrpc(s);
+        auto view = engine.GetContact(id, now);
+        if (view.ok()) ToProto(*view, clock, response);
+        return Status::OK;
+      });
 }
 
 ServerUnaryReactor* ContactsService::UpdateContact(
@@ -313,8 +350,8 @@ ServerUnaryReactor* ContactsService::UpdateContact(
                                      "nothing to change: set priority or "
                                      "replace_requirements"));
   }
-  return OnEngine(
-      context, ctx_.runner,
+  return OnEngineDurable(
+      context, ctx_.runner, ctx_.journal,
       [id = request->contact_id(), priority,
        requirements = std::move(requirements), response, &clock = ctx_.clock,
        &owners = ctx_.guard.owners,

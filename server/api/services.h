@@ -15,6 +15,7 @@
 #include "server/api/convert.h"
 #include "server/api/rate_limiter.h"
 #include "server/api/session_hub.h"
+#include "server/journal/journal_observer.h"
 #include "server/runtime/engine_runner.h"
 
 namespace ccroute::api {
@@ -38,6 +39,9 @@ struct ServiceContext {
   const CallGuard& guard;
   // Outbound messages queued per stream before it counts as too slow.
   size_t stream_queue_limit = 1024;
+  // Writes new contacts to the journal; a create is acknowledged from its
+  // callback. Null: memory only.
+  journal::JournalObserver* journal = nullptr;
 };
 
 class ContactsService final : public v1::Contacts::CallbackService {

@@ -95,6 +95,11 @@ class SessionHub : public runtime::EngineObserver {
                              std::shared_ptr<EventOutbox> outbox);
   void RemoveSubscriber(const EventOutbox* outbox);
 
+  // For an agent holding contacts restored from the journal at start, as
+  // if its desktop had just dropped: its contacts wait for a login within
+  // the reconnect grace, then go back to their queues. Engine thread.
+  void AwaitReconnect(const std::string& agent_id) { ArmGrace(agent_id); }
+
   // Closes every stream with `status` (shutdown). Engine thread.
   void CloseAll(const grpc::Status& status);
 

@@ -71,4 +71,19 @@ void JournalObserver::OnEvents(const std::vector<core::Event>& events,
   });
 }
 
+void JournalObserver::AfterThisCommand(Journal::Done done) {
+  after_command_.push_back(std::move(done));
+}
+
+void JournalObserver::OnCommandDone(std::chrono::nanoseconds) {
+  if (after_command_.empty()) return;
+  // Batches are written in Append order: this empty one is durable only
+  // once everything the command changed is.
+  journal_.Append(Batch(), [waiting = std::move(after_command_)](
+                               const absl::Status& written) {
+    for (const Journal::Done& done : waiting) done(written);
+  });
+  after_command_.clear();
+}
+
 }  // namespace ccroute::journal

@@ -32,9 +32,17 @@ class JournalObserver final : public runtime::EngineObserver {
                const core::ContactView& view, core::Time now,
                Journal::Done done);
 
+  // For a command that changed contacts (a cancel, an update): `done` runs
+  // once the journal holds what the command running now changed, as
+  // durable as the mode promises, or with the journal's failure. Reply
+  // from `done`.
+  void AfterThisCommand(Journal::Done done);
+
   // For each contact the events touched: its latest status, or its end.
   void OnEvents(const std::vector<core::Event>& events, core::Engine& engine,
                 core::Time now) override;
+  // Appends the barriers AfterThisCommand asked for, behind OnEvents' batch.
+  void OnCommandDone(std::chrono::nanoseconds busy) override;
 
  private:
   Journal& journal_;
@@ -43,6 +51,7 @@ class JournalObserver final : public runtime::EngineObserver {
   // status records (the engine's view does not carry it).
   absl::flat_hash_map<std::string, core::Duration> waited_;
   std::vector<std::string> touched_;
+  std::vector<Journal::Done> after_command_;
 };
 
 }  // namespace ccroute::journal

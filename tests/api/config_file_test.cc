@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -378,6 +379,72 @@ TEST(ConfigFileTest, ExampleFileResolves) {
             core::RoutingPolicy{}.max_missed_offers);
   EXPECT_EQ(resolved->routing.reoffer_delay,
             core::RoutingPolicy{}.reoffer_delay);
+}
+
+TEST(ConfigFileTest, JournalDefaultsAndErrors) {
+  auto memory = ParseServerConfig("queues: [{name: q}]\n", "yaml");
+  ASSERT_TRUE(memory.ok());
+  auto resolved = ResolveServerConfig(*memory);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_FALSE(resolved->journal.enabled) << "no data_dir: memory only";
+
+  auto durable = ParseServerConfig(
+      "journal: {data_dir: /tmp/x, durability: interval, sync_interval: 0.25s}"
+      "\n",
+      "yaml");
+  ASSERT_TRUE(durable.ok()) << durable.status();
+  resolved = ResolveServerConfig(*durable);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_TRUE(resolved->journal.enabled);
+  EXPECT_EQ(resolved->journal.data_dir, "/tmp/x");
+  EXPECT_EQ(resolved->journal.durability, "interval");
+  EXPECT_EQ(resolved->journal.sync_interval, 250ms);
+
+  EXPECT_THAT(Message(ResolveYaml("journal: {store: rocksdb}\n")),
+              HasSubstr("journal.data_dir: required with store rocksdb"));
+  EXPECT_THAT(Message(ResolveYaml("journal: {store: floppy}\n")),
+              HasSubstr("journal.store: unknown store 'floppy'"));
+  EXPECT_THAT(
+      Message(ResolveYaml("journal: {data_dir: d, durability: maybe}\n")),
+      HasSubstr("journal.durability: unknown durability 'maybe'"));
+  EXPECT_THAT(
+      Message(ResolveYaml("journal: {data_dir: d, sync_interval: 0s}\n")),
+      HasSubstr("journal.sync_interval: must be between 1ms and 1m"));
+  auto none =
+      ParseServerConfig("journal: {store: none, data_dir: d}\n", "yaml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(ResolveServerConfig(*none)->journal.enabled);
+}
+
+TEST(ConfigFileTest, BuiltInAndExampleConfigsKeepAJournal) {
+  auto built_in = ParseServerConfig(BuiltInConfigYaml(), "yaml");
+  ASSERT_TRUE(built_in.ok());
+  auto resolved = ResolveServerConfig(*built_in);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_TRUE(resolved->journal.enabled);
+  EXPECT_EQ(resolved->journal.data_dir, "ccroute-data");
+  EXPECT_EQ(resolved->journal.durability, "sync");
+
+  auto example = LoadServerConfigFile(std::string(CCROUTE_SOURCE_DIR) +
+                                      "/deploy/ccrouted.example.yaml");
+  ASSERT_TRUE(example.ok()) << example.status();
+  resolved = ResolveServerConfig(*example);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_TRUE(resolved->journal.enabled);
+  EXPECT_EQ(resolved->journal.data_dir, "/var/lib/ccroute/journal");
+}
+
+TEST(ConfigFileTest, RelativeDataDirIsRelativeToTheFile) {
+  std::string dir = ::testing::TempDir() + "/ccroute_journal_config";
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/c.yaml";
+  std::ofstream(path) << "journal: {data_dir: state/journal}\n";
+  auto config = LoadServerConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->journal().data_dir(),
+            (std::filesystem::path(dir) / "state/journal")
+                .lexically_normal()
+                .string());
 }
 
 TEST(ConfigFileTest, FileErrorsStartWithThePath) {

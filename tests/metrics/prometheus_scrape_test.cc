@@ -164,7 +164,7 @@ TEST(PrometheusScrapeTest, QueueMetricsShowTheLoad) {
   fs::create_directories(dir);
 
   Child ccrouted({CCROUTED_PATH, "--listen", "127.0.0.1:0", "--metrics-listen",
-                  "127.0.0.1:0"},
+                  "127.0.0.1:0", "--data-dir", (dir / "data").string()},
                  dir / "ccrouted.log");
   ASSERT_TRUE(ccrouted.started());
   auto grpc_port = WaitForMatch(dir / "ccrouted.log",
