@@ -20,3 +20,11 @@ CC=clang CXX=clang++ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug \
 cmake --build build-sanitize -j"$jobs"
 CCROUTE_PROPERTY_SEEDS=${CCROUTE_SANITIZE_PROPERTY_SEEDS:-30} \
   ctest --test-dir build-sanitize --output-on-failure -j"$jobs"
+
+echo "== journal reader under ASan + UBSan, with its fuzzer (clang)"
+# Only the fuzzer's target: the journal, its records and the routing core.
+CC=clang CXX=clang++ cmake -S . -B build-fuzz-journal -DCMAKE_BUILD_TYPE=Debug \
+  -DCCROUTE_SANITIZE=ON -DCCROUTE_FUZZ=ON -DCCROUTE_BUILD_BENCH=OFF \
+  -DCCROUTE_WERROR=ON >/dev/null
+cmake --build build-fuzz-journal -j"$jobs" --target journal_fuzz
+ctest --test-dir build-fuzz-journal --output-on-failure -R journal_fuzz_smoke
