@@ -150,8 +150,7 @@ Scale ByWaiting(int waiting) {
 
 // A contact arrives while agents are idle and is offered at once; it is
 // then cancelled (the offer is withdrawn), which frees the agent again.
-void BM_Engine_CreateContactOffered(benchmark::State& state) {
-  LoadedEngine center(ByAgents(static_cast<int>(state.range(0))));
+void CreateContactOffered(benchmark::State& state, LoadedEngine& center) {
   core::Engine& engine = center.engine();
   int64_t offered = 0;
   for (auto _ : state) {
@@ -167,6 +166,11 @@ void BM_Engine_CreateContactOffered(benchmark::State& state) {
   state.counters["offered"] = benchmark::Counter(
       static_cast<double>(offered) / std::max<int64_t>(1, state.iterations()));
 }
+
+void BM_Engine_CreateContactOffered(benchmark::State& state) {
+  LoadedEngine center(ByAgents(static_cast<int>(state.range(0))));
+  CreateContactOffered(state, center);
+}
 BENCHMARK(BM_Engine_CreateContactOffered)->Arg(100)->Arg(1'000)->Arg(10'000);
 
 // The same with every queue choosing agents by preserve_coverage, which
@@ -180,20 +184,7 @@ void BM_Engine_CreateContactOfferedPreserveCoverage(benchmark::State& state) {
     q.agent_selection = core::AgentSelection::kPreserveCoverage;
   }
   LoadedEngine center(scale, workload.policy(), queues);
-  core::Engine& engine = center.engine();
-  int64_t offered = 0;
-  for (auto _ : state) {
-    Time now = center.Tick();
-    core::ContactRequest& r = center.NextRequest();
-    auto view = engine.CreateContact(r, now);
-    offered += view->state == core::ContactState::kOffered;
-    Expect(engine.CancelContact(r.id, core::EndReason::kAbandoned, now),
-           "cancel");
-    center.Drain();
-    center.offers().clear();
-  }
-  state.counters["offered"] = benchmark::Counter(
-      static_cast<double>(offered) / std::max<int64_t>(1, state.iterations()));
+  CreateContactOffered(state, center);
 }
 BENCHMARK(BM_Engine_CreateContactOfferedPreserveCoverage)
     ->Arg(100)

@@ -26,6 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/erlang.h"
+#include "bench/json_string.h"
 #include "bench/scenario_file.h"
 #include "bench/simulator.h"
 #include "server/core/types.h"
@@ -218,22 +219,7 @@ std::string JsonAnalytic(const QueueFigures& f) {
       f.service_level, f.asa_seconds, f.p_wait, f.abandon_ratio, f.occupancy);
 }
 
-// JSON string for names from files: quotes, backslashes and controls
-// escaped.
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+using bench::JsonString;
 
 int Fail(const absl::Status& s) {
   absl::FPrintF(stderr, "ccroute-sim: %s\n", s.message());

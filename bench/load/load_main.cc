@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/json_string.h"
 #include "bench/load/agent_fleet.h"
 #include "bench/load/center.h"
 #include "bench/load/gateway.h"
@@ -422,20 +423,7 @@ void PrintTable(const Flags& f, const Report& r) {
       r.cores, 100 * r.machine_busy, r.loadavg);
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+using bench::JsonString;
 
 void PrintJson(const Flags& f, const Report& r) {
   auto pct = [](const Percentiles& p) {

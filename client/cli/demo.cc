@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "ccroute/v1/admin.grpc.pb.h"
 #include "ccroute/v1/supervisor.grpc.pb.h"
@@ -188,17 +189,41 @@ std::chrono::milliseconds Seconds(double s) {
   return std::chrono::milliseconds(static_cast<long long>(s * 1000));
 }
 
+// The demo's contacts that wait (created, not yet answered or ended).
+// Thread-safe.
+class WaitingContacts {
+ public:
+  void Add(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids_.insert(id);
+  }
+  // False if it was not waiting (answered or gone already).
+  bool Remove(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ids_.erase(id) > 0;
+  }
+  std::set<std::string> TakeAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(ids_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::set<std::string> ids_;
+};
+
 // One simulated agent at a desktop.
 class DemoAgent {
  public:
   DemoAgent(std::shared_ptr<grpc::Channel> channel, const std::string& id,
             const DemoOptions& options, Scheduler& scheduler, Random& random,
-            Counters& counters)
+            Counters& counters, WaitingContacts& waiting)
       : id_(id),
         options_(options),
         scheduler_(scheduler),
         random_(random),
-        counters_(counters) {
+        counters_(counters),
+        waiting_(waiting) {
     client::AgentSessionOptions session_options;
     session_options.agent_id = id;
     client::AgentSession::Callbacks callbacks;
@@ -256,6 +281,7 @@ class DemoAgent {
 
   void OnAssigned(const std::string& contact) {
     ++counters_.accepted;
+    waiting_.Remove(contact);
     {
       std::lock_guard<std::mutex> lock(mu_);
       held_.insert(contact);
@@ -286,6 +312,7 @@ class DemoAgent {
   Scheduler& scheduler_;
   Random& random_;
   Counters& counters_;
+  WaitingContacts& waiting_;
   std::unique_ptr<client::AgentSession> session_;
   std::mutex mu_;
   std::set<std::string> held_;
@@ -423,11 +450,12 @@ int RunDemo(Invocation& inv) {
 
   Random random(static_cast<uint64_t>(*seed));
   Counters counters;
+  WaitingContacts waiting;
   Scheduler scheduler(4);
   std::vector<std::unique_ptr<DemoAgent>> agents;
   for (const auto& id : agent_ids) {
-    agents.push_back(std::make_unique<DemoAgent>(channel, id, options,
-                                                 scheduler, random, counters));
+    agents.push_back(std::make_unique<DemoAgent>(
+        channel, id, options, scheduler, random, counters, waiting));
     agents.back()->Start();
   }
   int connected = 0;
@@ -449,8 +477,6 @@ int RunDemo(Invocation& inv) {
   gateway_options.deadline = inv.connection.timeout;
   auto gateway =
       std::make_shared<client::GatewayClient>(channel, gateway_options);
-  std::mutex waiting_mu;
-  std::set<std::string> waiting;  // created, not yet answered or ended
   std::atomic<long> sequence{0};
   const std::string run_tag =
       std::to_string(static_cast<uint64_t>(*seed) % 1000000);
@@ -485,21 +511,19 @@ int RunDemo(Invocation& inv) {
         return;
       }
       ++counters.created;
-      {
-        std::lock_guard<std::mutex> lock(waiting_mu);
-        waiting.insert(request.contact_id());
-      }
+      waiting.Add(request.contact_id());
       if (options.patience_seconds <= 0) return;
       // Voice callers hang up; chats and emails wait.
       if (request.channel() != v1::CHANNEL_VOICE) return;
       scheduler.After(Seconds(patience), [&, id = request.contact_id()] {
+        // Answered before its caller's patience ran out: nothing to do.
+        if (!waiting.Remove(id)) return;
         scheduler.Work([&, id] {
           v1::Contact ended;
-          grpc::Status s =
-              gateway->CancelContact(id, v1::END_REASON_ABANDONED, &ended);
-          if (s.ok()) ++counters.abandoned;
-          std::lock_guard<std::mutex> lock(waiting_mu);
-          waiting.erase(id);
+          if (gateway->CancelContact(id, v1::END_REASON_ABANDONED, &ended)
+                  .ok()) {
+            ++counters.abandoned;
+          }
         });
       });
     });
@@ -533,14 +557,10 @@ int RunDemo(Invocation& inv) {
                "agents' contacts, logging out"
             << std::endl;
   scheduler.Stop();
-  std::set<std::string> left;
-  {
-    std::lock_guard<std::mutex> lock(waiting_mu);
-    left = waiting;
-  }
-  for (const auto& id : left) {
+  for (const auto& id : waiting.TakeAll()) {
     v1::Contact ended;
-    // Answered ones refuse (FAILED_PRECONDITION); their agents finish them.
+    // One answered since refuses (FAILED_PRECONDITION); its agent
+    // finishes it.
     gateway->CancelContact(id, v1::END_REASON_CANCELLED, &ended);
   }
   for (auto& agent : agents) agent->Finish();

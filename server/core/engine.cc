@@ -431,9 +431,8 @@ void Engine::Impl::AddReadyContribution(Index ai, int sign) {
 // ---------------------------------------------------------------------------
 // The agent availability index.
 
-bool Engine::Impl::Available(const Agent& a, Channel ch) const {
+bool Engine::Impl::HasRoom(const Agent& a, Channel ch) {
   int c = static_cast<int>(ch);
-  if (a.state != AgentState::kReady || a.offer != kNone) return false;
   if (a.load[c] >= a.profile.capacity[c]) return false;
   if (a.profile.voice_blocks_other_channels) {
     int voice = a.load[static_cast<int>(Channel::kVoice)] +
@@ -442,6 +441,10 @@ bool Engine::Impl::Available(const Agent& a, Channel ch) const {
     if (IsVoiceLike(ch) && a.total_load() > 0) return false;
   }
   return true;
+}
+
+bool Engine::Impl::Available(const Agent& a, Channel ch) const {
+  return a.state == AgentState::kReady && a.offer == kNone && HasRoom(a, ch);
 }
 
 uint32_t Engine::Impl::AvailableMask(const Agent& a) const {
@@ -655,6 +658,25 @@ int Engine::Impl::CoverageLeft(const Agent& a, Index cls) const {
 
 // ---------------------------------------------------------------------------
 // Contacts: placement, routing, offers.
+
+Index Engine::Impl::NewContact(const ContactRequest& r, Index queue,
+                               detail::ReqList extra, Time created_at) {
+  Index ci = AllocateContact();
+  Contact& c = contacts[ci];
+  c.id = r.id;
+  c.requested_queue = r.queue;
+  c.queue = queue;
+  c.channel = r.channel;
+  c.priority = r.priority;
+  c.extra = std::move(extra);
+  c.extra_named = r.requirements;
+  c.customer_id = r.customer_id;
+  c.attributes = r.attributes;
+  c.created_at = created_at;
+  contact_by_id.emplace(c.id, ci);
+  queues[queue]->live_contacts++;
+  return ci;
+}
 
 Index Engine::Impl::AllocateContact() {
   Index idx;
@@ -957,7 +979,7 @@ void Engine::Impl::EndContact(Index ci, EndReason reason) {
   live_contact_count--;
 }
 
-ContactView Engine::Impl::View(Index ci) const {
+ContactView Engine::Impl::View(Index ci, bool full) const {
   const Contact& c = contacts[ci];
   const Queue& q = *queues[c.queue];
   ContactView v;
@@ -973,8 +995,12 @@ ContactView Engine::Impl::View(Index ci) const {
   v.requested_queue = c.requested_queue;
   if (c.offer_timer.armed()) v.offer_deadline = FromNs(c.offer_timer.when);
   v.escalation_step = c.step;
-  v.customer_id = c.customer_id;
+  if (c.state == ContactState::kAssigned || c.state == ContactState::kWrapUp) {
+    v.waited = c.waited;
+  }
   v.requirements = c.extra_named;
+  if (!full) return v;
+  v.customer_id = c.customer_id;
   v.attributes = c.attributes;
   if (c.state == ContactState::kQueued || c.state == ContactState::kOffered) {
     v.position = static_cast<int>(q.positions.order_of_key(c.Key(ci))) + 1;
@@ -1645,18 +1671,8 @@ absl::StatusOr<ContactView> Engine::CreateContact(const ContactRequest& r,
   if (!extra.ok()) return extra.status();
 
   Index qi = s.queue_by_name.at(target->config.name);
-  Index ci = s.AllocateContact();
+  Index ci = s.NewContact(r, qi, *std::move(extra), s.now);
   Contact& c = s.contacts[ci];
-  c.id = r.id;
-  c.requested_queue = r.queue;
-  c.queue = qi;
-  c.channel = r.channel;
-  c.priority = r.priority;
-  c.extra = *std::move(extra);
-  c.extra_named = r.requirements;
-  c.customer_id = r.customer_id;
-  c.attributes = r.attributes;
-  c.created_at = s.now;
   Time start = scheduled ? *r.not_before : s.now;
   if (!r.preferred_agent.empty()) {
     c.preferred_agent = r.preferred_agent;
@@ -1668,9 +1684,7 @@ absl::StatusOr<ContactView> Engine::CreateContact(const ContactRequest& r,
       c.preferred_until = start + target->config.last_agent_window;
     }
   }
-  s.contact_by_id.emplace(c.id, ci);
   target->totals.created++;
-  target->live_contacts++;
   if (scheduled) {
     c.state = ContactState::kScheduled;
     target->scheduled++;
@@ -1787,16 +1801,23 @@ absl::Status Engine::UpdateContact(
   return absl::OkStatus();
 }
 
-absl::StatusOr<ContactView> Engine::GetContact(std::string_view id, Time now) {
-  Impl& s = *impl_;
-  s.Advance(now);
-  if (auto it = s.contact_by_id.find(id); it != s.contact_by_id.end()) {
-    return s.View(it->second);
+absl::StatusOr<ContactView> Engine::Impl::FindContact(std::string_view id,
+                                                      bool full) const {
+  if (auto it = contact_by_id.find(id); it != contact_by_id.end()) {
+    return View(it->second, full);
   }
-  if (auto it = s.ended.find(id); it != s.ended.end()) {
-    return s.EndedView(id, it->second);
-  }
+  if (auto it = ended.find(id); it != ended.end())
+    return EndedView(id, it->second);
   return absl::NotFoundError(detail::Cat("contact '", id, "' not found"));
+}
+
+absl::StatusOr<ContactView> Engine::GetContact(std::string_view id, Time now) {
+  impl_->Advance(now);
+  return impl_->FindContact(id, /*full=*/true);
+}
+
+absl::StatusOr<ContactView> Engine::GetContactState(std::string_view id) const {
+  return impl_->FindContact(id, /*full=*/false);
 }
 
 absl::Status Engine::Login(std::string_view agent_id, Time now) {

@@ -49,6 +49,8 @@ struct ContactView {
   std::string requested_queue;  // as the gateway named it at creation
   Time offer_deadline{};        // while offered
   int escalation_step = 0;
+  // Once answered (assigned or in wrap-up): arrival to answer.
+  Duration waited{0};
   // 1-based place among the queue's waiting contacts (priority, then
   // arrival); 0 when not waiting.
   int position = 0;
@@ -195,6 +197,10 @@ class Engine {
   // measured), divided by the channel capacity of the READY agents eligible
   // for the contact. It ignores other queues that share those agents.
   absl::StatusOr<ContactView> GetContact(std::string_view id, Time now);
+  // As GetContact, without what costs a lookup or a copy (position,
+  // estimated wait, customer id, attributes): for recording every change
+  // of a contact. Does not advance time.
+  absl::StatusOr<ContactView> GetContactState(std::string_view id) const;
 
   // --- Agents -----------------------------------------------------------
   // OFFLINE -> NOT_READY("login"). NOT_FOUND without a profile.

@@ -20,24 +20,6 @@ using detail::TimerKey;
 using detail::TimerKind;
 using detail::WorkPhase;
 
-namespace {
-
-// Whether the agent's capacity leaves room for one more contact on `ch`,
-// whatever its state (Impl::Available also asks for READY without offer).
-bool HasRoom(const Agent& a, Channel ch) {
-  int c = static_cast<int>(ch);
-  if (a.load[c] >= a.profile.capacity[c]) return false;
-  if (a.profile.voice_blocks_other_channels) {
-    int voice = a.load[static_cast<int>(Channel::kVoice)] +
-                a.load[static_cast<int>(Channel::kCallback)];
-    if (voice > 0) return false;
-    if (IsVoiceLike(ch) && a.total_load() > 0) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 absl::StatusOr<ContactView> Engine::RestoreContact(const RestoredContact& rc,
                                                    Time now) {
   Impl& s = *impl_;
@@ -70,7 +52,8 @@ absl::StatusOr<ContactView> Engine::RestoreContact(const RestoredContact& rc,
   Index agent = kNone;
   if (!rc.agent_id.empty()) {
     auto it = s.agent_by_id.find(rc.agent_id);
-    if (it != s.agent_by_id.end() && HasRoom(s.agents[it->second], r.channel)) {
+    if (it != s.agent_by_id.end() &&
+        Impl::HasRoom(s.agents[it->second], r.channel)) {
       agent = it->second;
     }
   }
@@ -81,25 +64,13 @@ absl::StatusOr<ContactView> Engine::RestoreContact(const RestoredContact& rc,
   Time entered = std::max(rc.entered_at, rc.arrived_at);
 
   Index qi = s.queue_by_name.at(q->config.name);
-  Index ci = s.AllocateContact();
+  Index ci = s.NewContact(r, qi, *std::move(extra), rc.created_at);
   Contact& c = s.contacts[ci];
-  c.id = r.id;
-  c.requested_queue = r.queue;
-  c.queue = qi;
-  c.channel = r.channel;
-  c.priority = r.priority;
-  c.extra = *std::move(extra);
-  c.extra_named = r.requirements;
-  c.customer_id = r.customer_id;
-  c.attributes = r.attributes;
-  c.created_at = rc.created_at;
   if (!r.preferred_agent.empty()) {
     c.preferred_agent = r.preferred_agent;
     c.preferred_until =
         (scheduled ? *r.not_before : rc.arrived_at) + r.preferred_wait;
   }
-  s.contact_by_id.emplace(c.id, ci);
-  q->live_contacts++;
 
   if (scheduled) {
     c.state = ContactState::kScheduled;

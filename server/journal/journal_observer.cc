@@ -32,9 +32,6 @@ void JournalObserver::OnEvents(const std::vector<core::Event>& events,
   touched_.clear();
   for (const core::Event& e : events) {
     if (e.contact_id.empty()) continue;
-    if (e.kind == core::EventKind::kContactAssigned) {
-      waited_[e.contact_id] = e.wait;
-    }
     touched_.push_back(e.contact_id);
   }
   if (touched_.empty()) return;
@@ -44,7 +41,7 @@ void JournalObserver::OnEvents(const std::vector<core::Event>& events,
   ClockMap clock(now, std::chrono::system_clock::now());
   Batch batch;
   for (const std::string& id : touched_) {
-    auto view = engine.GetContact(id, now);
+    auto view = engine.GetContactState(id);
     if (!view.ok()) {
       // Ended and not remembered (no idempotency retention): nothing of it
       // is kept.
@@ -52,19 +49,13 @@ void JournalObserver::OnEvents(const std::vector<core::Event>& events,
       gone.set_id(id);
       gone.set_expires_unix_ns(clock.ToUnixNanos(now));
       batch.EndContact(std::move(gone));
-      waited_.erase(id);
       continue;
     }
     if (view->state == core::ContactState::kEnded) {
       batch.EndContact(EndedOf(*view, clock, view->ended_at + retention_));
-      waited_.erase(id);
       continue;
     }
-    auto waited = waited_.find(id);
-    batch.PutStatus(id,
-                    StatusOf(*view, clock,
-                             waited == waited_.end() ? core::Duration::zero()
-                                                     : waited->second));
+    batch.PutStatus(id, StatusOf(*view, clock));
   }
   journal_.Append(std::move(batch), [](const absl::Status&) {
     // A failure stops the server through JournalOptions::on_failure.

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "server/core/engine.h"
 #include "server/journal/journal.h"
 #include "server/runtime/engine_runner.h"
@@ -47,9 +46,6 @@ class JournalObserver final : public runtime::EngineObserver {
  private:
   Journal& journal_;
   const core::Duration retention_;
-  // Arrival to answer of the contacts assigned now, for their later
-  // status records (the engine's view does not carry it).
-  absl::flat_hash_map<std::string, core::Duration> waited_;
   std::vector<std::string> touched_;
   std::vector<Journal::Done> after_command_;
 };

@@ -95,8 +95,7 @@ absl::StatusOr<core::ContactRequest> FromRecord(const ContactRequest& record,
   return r;
 }
 
-ContactStatus StatusOf(const core::ContactView& view, const ClockMap& clock,
-                       core::Duration waited) {
+ContactStatus StatusOf(const core::ContactView& view, const ClockMap& clock) {
   ContactStatus out;
   out.set_state(StateOf(view.state));
   out.set_queue(view.queue);
@@ -106,7 +105,7 @@ ContactStatus StatusOf(const core::ContactView& view, const ClockMap& clock,
   out.set_escalation_step(view.escalation_step);
   out.set_priority(view.priority);
   PutRequirements(view.requirements, out.mutable_requirements());
-  out.set_waited_ns(waited.count());
+  out.set_waited_ns(view.waited.count());
   return out;
 }
 

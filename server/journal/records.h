@@ -36,10 +36,8 @@ ContactRequest ToRecord(const core::ContactRequest& request,
 absl::StatusOr<core::ContactRequest> FromRecord(const ContactRequest& record,
                                                 const ClockMap& clock);
 
-// The status of a live contact as the engine shows it. `waited` is the
-// speed of answer of an assigned contact (Event::wait of kContactAssigned).
-ContactStatus StatusOf(const core::ContactView& view, const ClockMap& clock,
-                       core::Duration waited = core::Duration::zero());
+// The status of a live contact as the engine shows it.
+ContactStatus StatusOf(const core::ContactView& view, const ClockMap& clock);
 
 // The idempotency key of an ended contact (view.state is kEnded), kept
 // until `expires`.

@@ -87,9 +87,8 @@ std::string FormatLogLine(LogLevel level, std::string_view event,
   return out;
 }
 
-void Log(LogLevel level, std::string_view event,
-         std::initializer_list<LogField> fields) {
-  if (static_cast<int>(level) < g_level.load()) return;
+std::string FormatTimestampedLogLine(LogLevel level, std::string_view event,
+                                     std::initializer_list<LogField> fields) {
   auto now = std::chrono::system_clock::now();
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
   int millis =
@@ -108,6 +107,13 @@ void Log(LogLevel level, std::string_view event,
   line += "\",";
   AppendBody(line, level, event, fields);
   line += '\n';
+  return line;
+}
+
+void Log(LogLevel level, std::string_view event,
+         std::initializer_list<LogField> fields) {
+  if (static_cast<int>(level) < g_level.load()) return;
+  std::string line = FormatTimestampedLogLine(level, event, fields);
   std::lock_guard<std::mutex> lock(g_write_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);

@@ -40,6 +40,11 @@ void Log(LogLevel level, std::string_view event,
 // Appends `s` as a JSON string literal (quoted, escaped) to `out`.
 void AppendJsonString(std::string& out, std::string_view s);
 
+// The line Log writes: stamped with the current UTC time, newline-ended.
+// For other JSON-line files in the same format (the audit log).
+std::string FormatTimestampedLogLine(LogLevel level, std::string_view event,
+                                     std::initializer_list<LogField> fields);
+
 // The JSON line Log would write, without the time (for tests).
 std::string FormatLogLine(LogLevel level, std::string_view event,
                           std::initializer_list<LogField> fields);

@@ -2,13 +2,8 @@
 // then started again on the same journal, over and over: every contact whose
 // create was acknowledged comes back exactly once, in its original order,
 // and none the gateway cancelled does.
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,82 +18,13 @@
 
 #include "ccroute/v1/contacts.grpc.pb.h"
 #include "ccroute/v1/supervisor.grpc.pb.h"
+#include "tests/util/child_process.h"
 
 namespace ccroute {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// One ccrouted process; SIGKILLed unless stopped.
-class Ccrouted {
- public:
-  Ccrouted(const fs::path& config, const fs::path& log) : log_(log) {
-    std::vector<std::string> argv = {CCROUTED_PATH,
-                                     "--config",
-                                     config.string(),
-                                     "--listen",
-                                     "127.0.0.1:0",
-                                     "--metrics-listen",
-                                     ""};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) !=
-        0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Ccrouted() { Kill(); }
-
-  // The gRPC port once the server logs that it started; 0 if it did not
-  // within 30 s (or exited).
-  int WaitStarted() {
-    std::regex started(R"re("event":"started".*"grpc_port":([0-9]+))re");
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline && pid_ > 0) {
-      std::smatch m;
-      std::string text = ReadFile(log_);
-      if (std::regex_search(text, m, started)) return std::stoi(m[1].str());
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return 0;
-  }
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  // SIGTERM and wait; the exit code.
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  fs::path log_;
-  pid_t pid_ = -1;
-};
 
 std::unique_ptr<grpc::ClientContext> Deadline(std::chrono::milliseconds d) {
   auto c = std::make_unique<grpc::ClientContext>();
@@ -156,12 +82,14 @@ void CrashRestartTest::RunCycles(int cycles, bool graceful) {
     const bool full_check = cycle % 10 == 0 || cycle == cycles;
     const std::string previous = "c" + std::to_string(cycle - 1) + "-";
     SCOPED_TRACE("cycle " + std::to_string(cycle));
-    Ccrouted server(config_,
-                    dir_ / ("ccrouted-" + std::to_string(cycle) + ".log"));
-    int port = server.WaitStarted();
-    ASSERT_GT(port, 0) << ReadFile(
-        dir_ / ("ccrouted-" + std::to_string(cycle) + ".log"));
-    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+    testing::ChildProcess server(
+        {CCROUTED_PATH, "--config", config_.string(), "--listen", "127.0.0.1:0",
+         "--metrics-listen", ""},
+        (dir_ / ("ccrouted-" + std::to_string(cycle) + ".log")).string());
+    auto port = server.WaitForLog(
+        std::regex(R"re("event":"started".*"grpc_port":([0-9]+))re"));
+    ASSERT_TRUE(port.has_value()) << server.log();
+    auto channel = grpc::CreateChannel("127.0.0.1:" + *port,
                                        grpc::InsecureChannelCredentials());
     auto contacts = v1::Contacts::NewStub(channel);
     auto supervisor = v1::Supervisor::NewStub(channel);

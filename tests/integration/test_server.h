@@ -99,6 +99,14 @@ class BlockingQueue {
   std::deque<T> items_;
 };
 
+// The contacts `server`'s engine holds, read on its engine thread.
+inline size_t LiveContactsOf(api::Server& server) {
+  size_t n = 0;
+  server.runner().RunSync(
+      [&](core::Engine& engine, core::Time) { n = engine.live_contacts(); });
+  return n;
+}
+
 // A server with the given queues and agent profiles on 127.0.0.1:0.
 class TestServer {
  public:
@@ -139,12 +147,7 @@ class TestServer {
     });
     return result;
   }
-  size_t LiveContacts() {
-    size_t n = 0;
-    server_->runner().RunSync(
-        [&](core::Engine& engine, core::Time) { n = engine.live_contacts(); });
-    return n;
-  }
+  size_t LiveContacts() { return LiveContactsOf(*server_); }
 
  private:
   std::unique_ptr<api::Server> server_;

@@ -131,7 +131,7 @@ TEST(JournalObserverTest, ARestartFindsWhatTheObserverWrote) {
   EXPECT_EQ(retried->end_reason, core::EndReason::kAbandoned);
 }
 
-TEST(JournalObserverTest, AFailedJournalFailsTheAcknowledgement) {
+TEST(JournalObserverTest, TheAcknowledgementCarriesTheJournalsAnswer) {
   NullJournal null;
   EngineHarness h;
   h.AddQueue(MakeQueue("sales"));

@@ -35,7 +35,7 @@ Batch Journaled(core::Engine& engine, const ClockMap& clock,
     Contact c;
     *c.mutable_request() = ToRecord(r, clock);
     c.set_created_unix_ns(clock.ToUnixNanos(v->created_at));
-    b.PutContact(std::move(c), StatusOf(*v, clock, 3s));
+    b.PutContact(std::move(c), StatusOf(*v, clock));
   }
   return b;
 }

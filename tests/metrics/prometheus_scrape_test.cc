@@ -3,13 +3,8 @@
 // then asks Prometheus's HTTP API for the queue metrics and checks they show
 // the contacts it created, answered and abandoned. Everything on loopback;
 // every wait is bounded.
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,67 +23,13 @@
 
 #include "ccroute/v1/agents.grpc.pb.h"
 #include "ccroute/v1/contacts.grpc.pb.h"
-
-extern char** environ;
+#include "tests/util/child_process.h"
 
 namespace ccroute {
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-// A child process, stopped (SIGTERM, then SIGKILL) when destroyed.
-class Child {
- public:
-  // Starts `argv`; its stderr goes to `log_path`.
-  Child(std::vector<std::string> argv, const fs::path& log_path) {
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    int rc =
-        posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-  }
-  ~Child() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  bool started() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Waits (bounded) until `path` holds a match for `pattern`; its group 1.
-std::optional<std::string> WaitForMatch(const fs::path& path,
-                                        const std::regex& pattern,
-                                        std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::smatch m;
-    std::string text = ReadFile(path);
-    if (std::regex_search(text, m, pattern)) return m[1].str();
-    std::this_thread::sleep_for(50ms);
-  }
-  return std::nullopt;
-}
 
 int FreePort() {
   boost::asio::io_context io;
@@ -163,15 +104,17 @@ TEST(PrometheusScrapeTest, QueueMetricsShowTheLoad) {
                  ("ccroute-scrape-" + std::to_string(getpid()));
   fs::create_directories(dir);
 
-  Child ccrouted({CCROUTED_PATH, "--listen", "127.0.0.1:0", "--metrics-listen",
-                  "127.0.0.1:0", "--data-dir", (dir / "data").string()},
-                 dir / "ccrouted.log");
+  testing::ChildProcess ccrouted(
+      {CCROUTED_PATH, "--listen", "127.0.0.1:0", "--metrics-listen",
+       "127.0.0.1:0", "--data-dir", (dir / "journal").string()},
+      dir / "ccrouted.log");
   ASSERT_TRUE(ccrouted.started());
-  auto grpc_port = WaitForMatch(dir / "ccrouted.log",
-                                std::regex(R"re("grpc_port":([0-9]+))re"), 30s);
-  auto metrics_port = WaitForMatch(
+  auto grpc_port = testing::WaitForMatch(
+      dir / "ccrouted.log", std::regex(R"re("grpc_port":([0-9]+))re"), 30s);
+  auto metrics_port = testing::WaitForMatch(
       dir / "ccrouted.log", std::regex(R"re("metrics_port":([0-9]+))re"), 30s);
-  ASSERT_TRUE(grpc_port && metrics_port) << ReadFile(dir / "ccrouted.log");
+  ASSERT_TRUE(grpc_port && metrics_port)
+      << testing::ReadWholeFile(dir / "ccrouted.log");
 
   // The exposition itself passes promtool's lint.
   auto exposition = HttpGet(std::stoi(*metrics_port), "/metrics");
@@ -193,7 +136,7 @@ TEST(PrometheusScrapeTest, QueueMetricsShowTheLoad) {
       << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
       << "scrape_configs:\n  - job_name: ccroute\n    static_configs:\n"
       << "      - targets: ['127.0.0.1:" << *metrics_port << "']\n";
-  Child prometheus(
+  testing::ChildProcess prometheus(
       {"/usr/bin/prometheus",
        "--config.file=" + (dir / "prometheus.yml").string(),
        "--storage.tsdb.path=" + (dir / "data").string(),
@@ -253,7 +196,7 @@ TEST(PrometheusScrapeTest, QueueMetricsShowTheLoad) {
   EXPECT_EQ(WaitForValue(prometheus_port,
                          "sum(ccroute_contacts_created_total" + q + ")", 3),
             3.0)
-      << ReadFile(dir / "prometheus.log");
+      << testing::ReadWholeFile(dir / "prometheus.log");
   EXPECT_EQ(WaitForValue(prometheus_port,
                          "sum(ccroute_contacts_answered_total" + q + ")", 1),
             1.0);
@@ -281,7 +224,7 @@ TEST(PrometheusScrapeTest, QueueMetricsShowTheLoad) {
 
   // Every log line is one JSON object with a level and an event, and the
   // logs name no contact.
-  std::istringstream log(ReadFile(dir / "ccrouted.log"));
+  std::istringstream log(testing::ReadWholeFile(dir / "ccrouted.log"));
   static const std::regex kLine(
       R"re(^\{"ts":"[0-9T:.Z-]+","level":"(debug|info|warning|error)","event":"[a-z_]+".*\}$)re");
   int lines = 0;

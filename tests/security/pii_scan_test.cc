@@ -5,82 +5,19 @@
 // personal data, no card number and no token is found in its log, its audit
 // trail or its /metrics.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <regex>
 
 #include "tests/security/secure_server.h"
-
-extern char** environ;
+#include "tests/util/child_process.h"
 
 namespace ccroute::testing {
 namespace {
-
-// ccrouted as a child process with its stderr in a file; stopped with
-// SIGTERM (then SIGKILL) when destroyed.
-class Ccrouted {
- public:
-  Ccrouted(const std::string& config, const std::string& log) {
-    std::vector<std::string> argv = {CCROUTED_PATH, "--config", config,
-                                     "--log-level", "debug"};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) !=
-        0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Ccrouted() { Stop(); }
-  // Graceful stop; true if it exited with status 0 within 10 s.
-  bool Stop() {
-    if (pid_ <= 0) return false;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 200; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    return false;
-  }
-  bool started() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// The first match of `pattern`'s group 1 in the file, waiting up to 30 s.
-std::optional<std::string> WaitFor(const std::string& path,
-                                   const std::regex& pattern) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::smatch m;
-    std::string text = ReadText(path);
-    if (std::regex_search(text, m, pattern)) return m[1].str();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return std::nullopt;
-}
 
 // GET http://127.0.0.1:port/path, the whole response; empty on error.
 std::string HttpGet(int port, const std::string& path) {
@@ -141,11 +78,13 @@ TEST(PersonalDataScanTest, LogsAuditAndMetricsCarryNoPersonalData) {
             "  tokens_file: tokens.yaml\n"
             "  audit_log_file: audit.log\n");
   std::string log = certs.Path("ccrouted.log");
-  Ccrouted server(certs.Path("ccrouted.yaml"), log);
+  ChildProcess server({CCROUTED_PATH, "--config", certs.Path("ccrouted.yaml"),
+                       "--log-level", "debug"},
+                      log);
   ASSERT_TRUE(server.started());
-  auto grpc_port = WaitFor(log, std::regex(R"re("grpc_port":([0-9]+))re"));
+  auto grpc_port = WaitForMatch(log, std::regex(R"re("grpc_port":([0-9]+))re"));
   auto metrics_port =
-      WaitFor(log, std::regex(R"re("metrics_port":([0-9]+))re"));
+      WaitForMatch(log, std::regex(R"re("metrics_port":([0-9]+))re"));
   ASSERT_TRUE(grpc_port && metrics_port) << ReadText(log);
 
   grpc::SslCredentialsOptions tls;
@@ -231,7 +170,7 @@ TEST(PersonalDataScanTest, LogsAuditAndMetricsCarryNoPersonalData) {
 
   std::string metrics = HttpGet(std::stoi(*metrics_port), "/metrics");
   ASSERT_THAT(metrics, ::testing::HasSubstr("ccroute_contacts_created_total"));
-  ASSERT_TRUE(server.Stop()) << ReadText(log);
+  ASSERT_EQ(server.Stop(), 0) << ReadText(log);
   std::string logs = ReadText(log);
   std::string audit = ReadText(certs.Path("audit.log"));
 

@@ -109,12 +109,7 @@ class SecureServer {
                                      args);
   }
 
-  size_t LiveContacts() {
-    size_t n = 0;
-    server_->runner().RunSync(
-        [&](core::Engine& engine, core::Time) { n = engine.live_contacts(); });
-    return n;
-  }
+  size_t LiveContacts() { return LiveContactsOf(*server_); }
 
  private:
   std::unique_ptr<api::Server> server_;

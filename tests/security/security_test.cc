@@ -831,11 +831,13 @@ TEST(AuditTest, AdminChangesAreRecordedWithWhoWhatAndWhen) {
   std::istringstream in(trail);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   ASSERT_EQ(lines.size(), 3u) << trail;
-  EXPECT_THAT(lines[0], ::testing::MatchesRegex(
-                            R"(\{"ts":"20[0-9-]+T[0-9:.]+Z","event":"audit",)"
-                            R"("principal":"ops","role":"admin",)"
-                            R"("method":"/ccroute.v1.Admin/UpsertQueue",)"
-                            R"("object":"vip","code":"OK"\})"));
+  EXPECT_THAT(
+      lines[0],
+      ::testing::MatchesRegex(
+          R"(\{"ts":"20[0-9-]+T[0-9:.]+Z","level":"info","event":"audit",)"
+          R"("principal":"ops","role":"admin",)"
+          R"("method":"/ccroute.v1.Admin/UpsertQueue",)"
+          R"("object":"vip","code":"OK"\})"));
   EXPECT_THAT(lines[1],
               HasSubstr(R"("object":"no-such-queue","code":"NOT_FOUND")"));
   EXPECT_THAT(lines[2],

@@ -387,6 +387,10 @@ struct Engine::Impl {
   void AddReadyContribution(Index agent, int sign);
 
   // Agent index.
+  // Whether the agent's capacity leaves room for one more contact on `ch`
+  // (voice blocking included), whatever its state.
+  static bool HasRoom(const detail::Agent& a, Channel ch);
+  // READY, without an open offer, and with room on `ch`.
   bool Available(const detail::Agent& a, Channel ch) const;
   uint32_t AvailableMask(const detail::Agent& a) const;
   detail::AgentKey OccupancyKey(const detail::Agent& a, Channel ch) const;
@@ -412,6 +416,10 @@ struct Engine::Impl {
 
   // Contacts.
   Index AllocateContact();
+  // A new live contact from `r` in queue `queue` (its state, place and
+  // timers still to set), registered by id and counted in the queue.
+  Index NewContact(const ContactRequest& r, Index queue, detail::ReqList extra,
+                   Time created_at);
   void EnterQueue(Index c, Index queue, Time arrival, Time entered);
   void LeaveQueue(Index c);
   void PlaceRoutable(Index c);
@@ -429,7 +437,10 @@ struct Engine::Impl {
   void EndContact(Index c, EndReason reason);
   bool IsDeclined(const detail::Contact& c, Index agent) const;
   void AddDecline(Index c, Index agent);
-  ContactView View(Index c) const;
+  // `full`: with position, estimated wait, customer id and attributes.
+  ContactView View(Index c, bool full = true) const;
+  // A live or remembered ended contact; NOT_FOUND otherwise.
+  absl::StatusOr<ContactView> FindContact(std::string_view id, bool full) const;
   ContactView EndedView(std::string_view id,
                         const detail::EndedContact& e) const;
   std::optional<Duration> EstimatedWait(const detail::Queue& q,
