@@ -223,6 +223,12 @@ absl::Status ValidateContactRequest(const ContactRequest& r,
       return s;
     }
   }
+  if (!r.gateway.empty()) {
+    if (auto s = CheckId("contact.gateway_id", r.gateway, limits.max_id_bytes);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (r.preferred_wait < Duration::zero()) {
     return Invalid("contact.preferred_wait", "is negative");
   }

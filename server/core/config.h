@@ -123,6 +123,14 @@ struct ContactRequest {
   Duration preferred_wait{0};   // ... for this long
   std::vector<std::pair<std::string, std::string>> attributes;
   std::optional<Time> not_before;  // a scheduled callback
+  // The gateway that owns the contact: Resync reconciles a gateway's
+  // contacts, and a gateway kept apart sees only its own. Empty: none.
+  std::string gateway;
+  // For a contact that began waiting before it reached this server (a
+  // gateway re-declaring it after a failover): it takes its place, and its
+  // escalation steps and maximum wait run, from this time. A time after
+  // `now` counts as now. Unset: now.
+  std::optional<Time> arrived_at;
 };
 
 // Validation shared by the engine and the API edge. Each returns OK or

@@ -665,6 +665,7 @@ Index Engine::Impl::NewContact(const ContactRequest& r, Index queue,
   Contact& c = contacts[ci];
   c.id = r.id;
   c.requested_queue = r.queue;
+  c.gateway = r.gateway;
   c.queue = queue;
   c.channel = r.channel;
   c.priority = r.priority;
@@ -962,7 +963,7 @@ void Engine::Impl::EndContact(Index ci, EndReason reason) {
   ended.insert_or_assign(
       c.id,
       detail::EndedContact{
-          c.requested_queue, q.config.name,
+          c.requested_queue, c.gateway, q.config.name,
           c.agent == kNone ? std::string() : agents[c.agent].profile.id,
           c.channel, c.priority, c.step, reason, c.created_at, c.arrival, now});
   ended_order.emplace_back(now, c.id);
@@ -993,6 +994,7 @@ ContactView Engine::Impl::View(Index ci, bool full) const {
   v.arrived_at = c.arrival;
   v.entered_at = c.entered;
   v.requested_queue = c.requested_queue;
+  v.gateway = c.gateway;
   if (c.offer_timer.armed()) v.offer_deadline = FromNs(c.offer_timer.when);
   v.escalation_step = c.step;
   if (c.state == ContactState::kAssigned || c.state == ContactState::kWrapUp) {
@@ -1013,6 +1015,19 @@ ContactView Engine::Impl::View(Index ci, bool full) const {
   return v;
 }
 
+ContactView Engine::Impl::LatestView(std::string_view id) const {
+  if (auto it = contact_by_id.find(id); it != contact_by_id.end()) {
+    return View(it->second);
+  }
+  if (auto it = ended.find(id); it != ended.end()) {
+    return EndedView(id, it->second);
+  }
+  ContactView v;  // ended and not remembered (no idempotency retention)
+  v.id = std::string(id);
+  v.state = ContactState::kEnded;
+  return v;
+}
+
 ContactView Engine::Impl::EndedView(std::string_view id,
                                     const detail::EndedContact& e) const {
   ContactView v;
@@ -1027,6 +1042,7 @@ ContactView Engine::Impl::EndedView(std::string_view id,
   v.arrived_at = e.arrived_at;
   v.ended_at = e.ended_at;
   v.requested_queue = e.requested_queue;
+  v.gateway = e.gateway;
   v.escalation_step = e.step;
   return v;
 }
@@ -1693,15 +1709,19 @@ absl::StatusOr<ContactView> Engine::CreateContact(const ContactRequest& r,
     e.deadline = *r.not_before;
     e.created = true;
   } else {
-    s.EnterQueue(ci, qi, s.now, s.now);
+    Time arrival = std::min(r.arrived_at.value_or(s.now), s.now);
+    s.EnterQueue(ci, qi, arrival, arrival);
     Event& e = s.Emit(
         target == q ? EventKind::kContactQueued : EventKind::kContactOverflowed,
         &s.contacts[ci]);
     if (target != q) e.from_queue = q->config.name;
     e.created = true;
     s.Route(ci);
+    // A contact that waited elsewhere first: escalation steps and a maximum
+    // wait already due take effect now.
+    if (arrival < s.now) s.Advance(s.now);
   }
-  ContactView v = s.View(ci);
+  ContactView v = s.LatestView(r.id);
   v.created = true;
   return v;
 }
@@ -1970,33 +1990,110 @@ absl::Status Engine::AcceptOffer(std::string_view agent_id,
   a.missed_offers = 0;
   a.idle_since = s.now;
   q.offered_now--;
-  s.LeaveQueue(*ci);
-  s.Disarm(c.reoffer_timer);
+  q.totals.offers_accepted++;
+  s.Answered(*ci, *ai);
+  s.Serve(*ai);
+  s.Advance(s.now);
+  return absl::OkStatus();
+}
+
+void Engine::Impl::Answered(Index ci, Index ai) {
+  Contact& c = contacts[ci];
+  Agent& a = agents[ai];
+  Queue& q = *queues[c.queue];
+  LeaveQueue(ci);
+  Disarm(c.reoffer_timer);
   for (const detail::Decline& d : c.declined) {
-    detail::EraseIf(s.agents[d.agent].declined,
+    detail::EraseIf(agents[d.agent].declined,
                     [&](const detail::DeclinedContact& x) {
-                      return x.contact == *ci && x.seq == c.seq;
+                      return x.contact == ci && x.seq == c.seq;
                     });
   }
   c.declined.clear();
   c.state = ContactState::kAssigned;
-  Duration wait = s.now - c.arrival;
+  Duration wait = now - c.arrival;
   c.waited = wait;
   bool within = wait <= q.config.service_level_target;
-  q.totals.offers_accepted++;
   q.totals.answered++;
-  auto& win = q.window.At(s.now);
+  auto& win = q.window.At(now);
   win.answered++;
   win.answered_within_target += within;
   win.answer_delay_ns += wait.count();
-  s.RememberAgent(c.customer_id, a.profile.id);
-  Event& e = s.Emit(EventKind::kContactAssigned, &c);
+  RememberAgent(c.customer_id, a.profile.id);
+  Event& e = Emit(EventKind::kContactAssigned, &c);
   e.agent_id = a.profile.id;
   e.wait = wait;
   e.within_target = within;
-  s.Serve(*ai);
+}
+
+absl::Status Engine::ReclaimContact(std::string_view agent_id,
+                                    std::string_view contact_id, Time now) {
+  Impl& s = *impl_;
+  s.Advance(now);
+  auto ai = s.FindLoggedInAgent(agent_id);
+  if (!ai.ok()) return ai.status();
+  auto it = s.contact_by_id.find(contact_id);
+  if (it == s.contact_by_id.end()) {
+    return absl::NotFoundError(
+        detail::Cat("contact '", contact_id, "' is not live"));
+  }
+  const Index ci = it->second;
+  Contact& c = s.contacts[ci];
+  switch (c.state) {
+    case ContactState::kAssigned:
+    case ContactState::kWrapUp:
+      if (c.agent == *ai) return absl::OkStatus();
+      return absl::FailedPreconditionError(
+          detail::Cat("contact '", contact_id, "' is assigned to agent '",
+                      s.agents[c.agent].profile.id, "'"));
+    case ContactState::kScheduled:
+      return absl::FailedPreconditionError(detail::Cat(
+          "contact '", contact_id, "' is a callback that is not yet due"));
+    case ContactState::kOffered:
+      if (c.agent == *ai) return AcceptOffer(agent_id, contact_id, s.now);
+      break;
+    case ContactState::kQueued:
+      break;
+    case ContactState::kEnded:
+      return absl::NotFoundError(
+          detail::Cat("contact '", contact_id, "' is not live"));
+  }
+  Agent& a = s.agents[*ai];
+  if (!Impl::HasRoom(a, c.channel)) {
+    return absl::ResourceExhaustedError(
+        detail::Cat("agent '", agent_id, "' has no room for another ",
+                    ChannelName(c.channel), " contact"));
+  }
+  Index other = kNone;
+  if (c.state == ContactState::kOffered) {
+    other = c.agent;
+    s.ReleaseOffer(ci, EventKind::kOfferRescinded);
+  }
+  c.agent = *ai;
+  c.work_id = s.next_seq++;
+  a.work.push_back({c.work_id, ci, c.id, c.queue, c.channel, WorkPhase::kActive,
+                    s.now, TimerKey{}});
+  s.ChangeLoad(a, c.channel, +1);
+  s.Answered(ci, *ai);
+  s.Reindex(*ai);
+  // The agent whose offer was taken back is free for another contact.
+  if (other != kNone) s.Serve(other);
   s.Advance(s.now);
   return absl::OkStatus();
+}
+
+std::vector<std::string> Engine::LiveContactsOf(
+    std::string_view gateway) const {
+  const Impl& s = *impl_;
+  std::vector<std::pair<uint64_t, std::string>> found;
+  for (const Contact& c : s.contacts) {
+    if (c.live && c.gateway == gateway) found.emplace_back(c.seq, c.id);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> ids;
+  ids.reserve(found.size());
+  for (auto& [seq, id] : found) ids.push_back(std::move(id));
+  return ids;
 }
 
 absl::Status Engine::RejectOffer(std::string_view agent_id,

@@ -47,6 +47,7 @@ struct ContactView {
   Time entered_at{};  // entry into `queue`: escalation and maximum wait
   Time ended_at{};    // once ended
   std::string requested_queue;  // as the gateway named it at creation
+  std::string gateway;          // the owning gateway, if any
   Time offer_deadline{};        // while offered
   int escalation_step = 0;
   // Once answered (assigned or in wrap-up): arrival to answer.
@@ -138,7 +139,8 @@ struct RestoredContact {
 struct RestoredEndedContact {
   std::string id;
   std::string requested_queue;  // as the gateway named it
-  std::string queue;            // where it ended
+  std::string gateway;
+  std::string queue;  // where it ended
   std::string agent_id;
   Channel channel = Channel::kVoice;
   int priority = 0;
@@ -197,6 +199,9 @@ class Engine {
   // measured), divided by the channel capacity of the READY agents eligible
   // for the contact. It ignores other queues that share those agents.
   absl::StatusOr<ContactView> GetContact(std::string_view id, Time now);
+  // The live contacts that `gateway` owns (ContactRequest::gateway), in
+  // creation order. Costs a pass over all live contacts: for a Resync.
+  std::vector<std::string> LiveContactsOf(std::string_view gateway) const;
   // As GetContact, without what costs a lookup or a copy (position,
   // estimated wait, customer id, attributes): for recording every change
   // of a contact. Does not advance time.
@@ -228,6 +233,15 @@ class Engine {
   // FAILED_PRECONDITION unless `contact_id` is offered to this agent.
   absl::Status AcceptOffer(std::string_view agent_id,
                            std::string_view contact_id, Time now);
+  // An agent's desktop, logging in again, declares a contact it is still
+  // handling that the engine has waiting or offered (the accept was lost to
+  // a restart): the contact is assigned to the agent at once, wherever it
+  // waits (an offer to another agent is rescinded), skills aside. OK if it
+  // is already the agent's. FAILED_PRECONDITION when another agent has it
+  // or it is a callback not yet due, RESOURCE_EXHAUSTED without room on the
+  // channel, NOT_FOUND unless live.
+  absl::Status ReclaimContact(std::string_view agent_id,
+                              std::string_view contact_id, Time now);
   absl::Status RejectOffer(std::string_view agent_id,
                            std::string_view contact_id, Time now);
   // Ends the conversation; the contact is in wrap-up for the channel's

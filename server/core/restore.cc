@@ -100,10 +100,7 @@ absl::StatusOr<ContactView> Engine::RestoreContact(const RestoredContact& rc,
   // Escalation steps and a maximum wait that fell due while the server was
   // down take effect now.
   s.Advance(s.now);
-  if (auto it = s.contact_by_id.find(r.id); it != s.contact_by_id.end()) {
-    return s.View(it->second);
-  }
-  return s.EndedView(r.id, s.ended.at(r.id));
+  return s.LatestView(r.id);
 }
 
 absl::Status Engine::RestoreEndedContact(const RestoredEndedContact& e,
@@ -121,8 +118,8 @@ absl::Status Engine::RestoreEndedContact(const RestoredEndedContact& e,
     return absl::OkStatus();
   }
   s.ended.emplace(e.id, detail::EndedContact{
-                            e.requested_queue, e.queue, e.agent_id, e.channel,
-                            e.priority, e.escalation_step, e.reason,
+                            e.requested_queue, e.gateway, e.queue, e.agent_id,
+                            e.channel, e.priority, e.escalation_step, e.reason,
                             e.created_at, e.arrived_at, e.ended_at});
   // The records are forgotten oldest first: keep the order by end time.
   auto pos =

@@ -129,6 +129,7 @@ struct Contact {
   uint64_t seq = 0;
   Index queue = kNone;
   std::string requested_queue;
+  std::string gateway;
   Channel channel = Channel::kVoice;
   int priority = 0;
   ReqList extra;                              // interned
@@ -288,7 +289,8 @@ enum Ordering { kByIdle = 0, kByOccupancy = 1 };
 // lookup gets an answer: no attributes, nothing personal.
 struct EndedContact {
   std::string requested_queue;  // as the gateway named it
-  std::string queue;            // where it ended
+  std::string gateway;
+  std::string queue;  // where it ended
   std::string agent_id;
   Channel channel;
   int priority;
@@ -443,6 +445,12 @@ struct Engine::Impl {
   absl::StatusOr<ContactView> FindContact(std::string_view id, bool full) const;
   ContactView EndedView(std::string_view id,
                         const detail::EndedContact& e) const;
+  // After a command that may have ended contact `id`: its view, live or
+  // ended.
+  ContactView LatestView(std::string_view id) const;
+  // Contact `c`, queued or offered to `a` (its work item already active),
+  // is answered by agent `a`: it leaves its queue and counts as answered.
+  void Answered(Index c, Index a);
   std::optional<Duration> EstimatedWait(const detail::Queue& q,
                                         const detail::ContactClass& k,
                                         int position) const;
