@@ -1951,21 +1951,42 @@ absl::Status Engine::ForceLogout(std::string_view agent_id,
       s.FinishWrapUp(ai, w.id);
       continue;
     }
-    // An assigned contact goes back to its queue, ahead of later arrivals.
-    Agent& a = s.agents[ai];
-    Index ci = w.contact;
-    Contact& c = s.contacts[ci];
-    detail::EraseIf(a.work, [&](const Work& x) { return x.id == w.id; });
-    s.ChangeLoad(a, w.channel, -1);
-    c.agent = kNone;
-    c.work_id = 0;
-    s.EnterQueue(ci, c.queue, c.arrival, s.now);
-    s.Emit(EventKind::kContactQueued, &s.contacts[ci]).agent_id = a.profile.id;
-    s.Route(ci);
+    s.ReturnToQueue(ai, w);
   }
   std::vector<Index> reserved = s.agents[ai].reserved;
   for (Index ci : reserved) s.EndReservation(ci);
   s.Reindex(ai);
+  s.Advance(s.now);
+  return absl::OkStatus();
+}
+
+// An assigned contact goes back to its queue, ahead of later arrivals.
+void Engine::Impl::ReturnToQueue(Index ai, const Work& w) {
+  Agent& a = agents[ai];
+  Index ci = w.contact;
+  Contact& c = contacts[ci];
+  ChangeLoad(a, w.channel, -1);
+  detail::EraseIf(a.work, [&](const Work& x) { return x.id == w.id; });
+  c.agent = kNone;
+  c.work_id = 0;
+  EnterQueue(ci, c.queue, c.arrival, now);
+  Emit(EventKind::kContactQueued, &contacts[ci]).agent_id = a.profile.id;
+  Route(ci);
+}
+
+absl::Status Engine::ReturnContact(std::string_view agent_id,
+                                   std::string_view contact_id, Time now) {
+  Impl& s = *impl_;
+  s.Advance(now);
+  auto ai = s.FindLoggedInAgent(agent_id);
+  if (!ai.ok()) return ai.status();
+  auto ci =
+      s.FindAgentContact(*ai, contact_id, ContactState::kAssigned, "return");
+  if (!ci.ok()) return ci.status();
+  Work work = *s.FindWork(s.agents[*ai], s.contacts[*ci].work_id);
+  s.AddDecline(*ci, *ai);
+  s.ReturnToQueue(*ai, work);
+  s.Serve(*ai);
   s.Advance(s.now);
   return absl::OkStatus();
 }

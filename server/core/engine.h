@@ -242,6 +242,12 @@ class Engine {
   // channel, NOT_FOUND unless live.
   absl::Status ReclaimContact(std::string_view agent_id,
                               std::string_view contact_id, Time now);
+  // An assigned contact the agent's desktop no longer has (it logged in
+  // again without it) goes back to its queue at its original place, to be
+  // offered to another agent (not to this one within the reoffer delay).
+  // FAILED_PRECONDITION unless it is assigned to this agent.
+  absl::Status ReturnContact(std::string_view agent_id,
+                             std::string_view contact_id, Time now);
   absl::Status RejectOffer(std::string_view agent_id,
                            std::string_view contact_id, Time now);
   // Ends the conversation; the contact is in wrap-up for the channel's

@@ -198,5 +198,27 @@ TEST_F(ReclaimTest, RefusalsChangeNothing) {
   EXPECT_EQ(h_.AgentOf("taken"), "other");
 }
 
+TEST_F(ReclaimTest, ReturnedContactWaitsAtItsPlaceForAnotherAgent) {
+  ASSERT_TRUE(h_.engine().SetReady("back", h_.now()).ok());
+  ASSERT_TRUE(h_.Create(MakeContact("c1", "sales")).ok());
+  ASSERT_TRUE(h_.Accept("back", "c1").ok());
+  h_.Advance(5s);
+  ASSERT_TRUE(h_.Create(MakeContact("later", "sales")).ok());
+  ASSERT_EQ(h_.AgentOf("later"), "");
+
+  ASSERT_TRUE(h_.engine().ReturnContact("back", "c1", h_.now()).ok());
+  h_.Check();
+  // "back" is free again and takes the later contact, not the one it gave
+  // back; c1 keeps first place.
+  EXPECT_EQ(h_.AgentOf("later"), "back");
+  EXPECT_EQ(h_.StateOf("c1"), ContactState::kQueued);
+  EXPECT_EQ(h_.Get("c1").position, 1);
+  h_.AddReadyAgent(MakeAgent("next"));
+  EXPECT_EQ(h_.AgentOf("c1"), "next");
+
+  EXPECT_EQ(h_.engine().ReturnContact("back", "c1", h_.now()).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace ccroute::core

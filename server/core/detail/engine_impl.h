@@ -451,6 +451,9 @@ struct Engine::Impl {
   // Contact `c`, queued or offered to `a` (its work item already active),
   // is answered by agent `a`: it leaves its queue and counts as answered.
   void Answered(Index c, Index a);
+  // Agent `a`'s assigned contact (work item `w`) goes back to its queue at
+  // its original place and is routed.
+  void ReturnToQueue(Index a, const detail::Work& w);
   std::optional<Duration> EstimatedWait(const detail::Queue& q,
                                         const detail::ContactClass& k,
                                         int position) const;
