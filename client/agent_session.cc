@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -141,6 +142,10 @@ class AgentSession::Impl {
   // them, so it does not count as a declaration.
   bool redeclaring_ = false;
   int state_changes_ = 0;
+  // The contacts the agent holds (assigned or in wrap-up), as the server
+  // last said; declared at every login after the first, so that the server
+  // reconciles with them (an accept it lost to a restart is reclaimed).
+  std::set<std::string> held_;
 
   std::mt19937_64 rng_;
   int retry_ = 0;
@@ -304,6 +309,10 @@ void AgentSession::Impl::Connect() {
   v1::AgentRequest login;
   login.mutable_login()->set_agent_id(options_.agent_id);
   login.mutable_login()->set_ready(ready_);
+  if (logins_ > 0) {
+    auto* held = login.mutable_login()->mutable_held();
+    for (const std::string& id : held_) held->add_contact_ids(id);
+  }
   uint64_t n = AddInternal(login, Kind::kLogin);
   Pending& entry = pending_.at(n);
   entry.generation = generation_;
@@ -422,8 +431,15 @@ void AgentSession::Impl::OnEvent(Stream& stream, const v1::AgentEvent& event) {
         Dispatch([this, offer = event.offer()] { callbacks_.on_offer(offer); });
       }
       return;
+    case v1::AgentEvent::kAssigned:
+      held_.insert(event.assigned().contact().id());
+      break;
+    case v1::AgentEvent::kWrapUpEnded:
+      held_.erase(event.wrap_up_ended().contact_id());
+      break;
     case v1::AgentEvent::kStatus: {
       const v1::AgentStatus& status = event.status();
+      held_ = {status.contacts().begin(), status.contacts().end()};
       bool declared = connection_ == Connection::kConnected && !redeclaring_ &&
                       state_changes_ == 0;
       if (declared && status.state() == v1::AGENT_STATE_READY) {

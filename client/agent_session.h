@@ -84,7 +84,9 @@ class AgentSession {
     // An offer: accept or reject it before offer.expires_at().
     std::function<void(const v1::AgentEvent::Offer& offer)> on_offer;
     // Every other event the server pushes (offer_withdrawn, assigned,
-    // wrap_up_started, wrap_up_ended, status); not acks.
+    // wrap_up_started, wrap_up_ended, status, reconciled); not acks. After
+    // a reconnect the login declares the contacts the agent held, and
+    // `reconciled` says what the server made of them.
     std::function<void(const v1::AgentEvent& event)> on_event;
     // The connection changed; `status` says why for kReconnecting (how the
     // stream ended) and kClosed (OK after Logout or Close).

@@ -267,6 +267,7 @@ class AgentStream final
         run_.CountWithdrawn(event.offer_withdrawn().reason());
         break;
       case v1::AgentEvent::kStatus:
+      case v1::AgentEvent::kReconciled:
       case v1::AgentEvent::EVENT_NOT_SET:
         break;
     }

@@ -687,7 +687,8 @@ int Run(const Flags& f) {
         "assigned",
         "wrap_up_started",
         "wrap_up_ended",
-        "status"};
+        "status",
+        "reconciled"};
     for (int k = 1; k < LoadRun::kEventKinds; ++k) {
       r.events[kEventNames[k]] = run.events(k).load();
     }

@@ -149,8 +149,8 @@ class LoadRun {
   std::atomic<int64_t>& not_created() { return not_created_; }
 
   // Messages on the agent streams: events received by kind (the
-  // AgentEvent oneof's field number, 1-7), and requests sent.
-  static constexpr int kEventKinds = 8;
+  // AgentEvent oneof's field number, 1-8), and requests sent.
+  static constexpr int kEventKinds = 9;
   std::atomic<int64_t>& events(int kind) { return events_[kind]; }
   std::atomic<int64_t>& requests_sent() { return requests_sent_; }
 

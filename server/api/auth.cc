@@ -37,6 +37,7 @@ constexpr MethodRoles kTable[] = {
     {method::kCancelContact, kGateway},
     {method::kUpdateContact, kGateway},
     {method::kWatchContact, kGateway | kAgent},
+    {method::kResync, kGateway},
     {method::kConnect, kAgent},
     {method::kGetQueueStats, kSupervisor},
     {method::kListQueueStats, kSupervisor},
@@ -272,62 +273,32 @@ std::string ClientKey(const Principal& who,
   return who.unrestricted ? PeerHost(context) : who.name;
 }
 
-// --- ContactOwners -----------------------------------------------------------
-
-void ContactOwners::Record(const std::string& id,
-                           const std::string& gateway_id) {
-  if (gateway_id.empty()) {
-    if (!owner_.empty()) owner_.erase(id);
-    return;
+Status BindGateway(const Principal& who, std::string& gateway,
+                   std::string_view full_method) {
+  if (who.unrestricted || who.role != Role::kGateway ||
+      who.gateway_id.empty()) {
+    return Status::OK;
   }
-  owner_[id] = gateway_id;
-}
-
-const std::string& ContactOwners::Owner(const std::string& id) const {
-  static const std::string kNone;
-  auto it = owner_.find(id);
-  return it == owner_.end() ? kNone : it->second;
-}
-
-void ContactOwners::OnEvents(const std::vector<core::Event>& events,
-                             core::Engine& engine, core::Time now) {
-  if (owner_.empty()) return;
-  for (const core::Event& e : events) {
-    if (e.kind == core::EventKind::kContactEnded &&
-        owner_.contains(e.contact_id)) {
-      ended_.emplace_back(now, e.contact_id);
-    }
+  if (!gateway.empty() && gateway != who.gateway_id) {
+    LogDenial(StatusCode::PERMISSION_DENIED, full_method, who.name,
+              "names another gateway", "gateway_id", gateway);
+    return Status(StatusCode::PERMISSION_DENIED,
+                  "gateway_id: '" + gateway +
+                      "' is not this client's gateway; leave it empty");
   }
-  // The engine forgets an ended contact after the retention; then so do
-  // we, unless the id came back as a new contact meanwhile.
-  while (ended_head_ < ended_.size() &&
-         now - ended_[ended_head_].first > retention_) {
-    std::string id = std::move(ended_[ended_head_].second);
-    ++ended_head_;
-    auto view = engine.GetContact(id, now);
-    if (!view.ok()) {
-      owner_.erase(id);
-    } else if (view->state == core::ContactState::kEnded) {
-      ended_.emplace_back(now, std::move(id));  // not forgotten yet
-    }
-  }
-  if (ended_head_ > 1024 && ended_head_ * 2 > ended_.size()) {
-    ended_.erase(ended_.begin(),
-                 ended_.begin() + static_cast<std::ptrdiff_t>(ended_head_));
-    ended_head_ = 0;
-  }
+  gateway = who.gateway_id;
+  return Status::OK;
 }
 
 Status CheckContactAccess(const Principal& who,
                           const core::ContactView& contact,
-                          const ContactOwners& owners,
                           std::string_view full_method) {
   if (who.unrestricted) return Status::OK;
   std::string_view reason;
   if (who.role == Role::kAgent && contact.agent_id != who.agent_id) {
     reason = "the contact is not offered or assigned to this agent";
   } else if (who.role == Role::kGateway && !who.gateway_id.empty() &&
-             owners.Owner(contact.id) != who.gateway_id) {
+             contact.gateway != who.gateway_id) {
     reason = "the contact belongs to another gateway";
   } else {
     return Status::OK;

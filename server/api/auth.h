@@ -46,6 +46,7 @@ inline constexpr std::string_view kUpdateContact =
     "/ccroute.v1.Contacts/UpdateContact";
 inline constexpr std::string_view kWatchContact =
     "/ccroute.v1.Contacts/WatchContact";
+inline constexpr std::string_view kResync = "/ccroute.v1.Contacts/Resync";
 inline constexpr std::string_view kConnect = "/ccroute.v1.Agents/Connect";
 inline constexpr std::string_view kGetQueueStats =
     "/ccroute.v1.Supervisor/GetQueueStats";
@@ -154,33 +155,11 @@ void LogDenial(grpc::StatusCode code, std::string_view method,
 std::string ClientKey(const Principal& who,
                       const grpc::ServerContextBase& context);
 
-// Which gateway created each contact, for gateways that are kept apart
-// (a principal with a gateway_id). Only such contacts are recorded. An
-// entry goes once the engine has forgotten its ended contact.
-//
-// Engine thread only.
-class ContactOwners : public runtime::EngineObserver {
- public:
-  explicit ContactOwners(core::Duration retention) : retention_(retention) {}
-
-  // Records that `gateway_id` created contact `id`; an empty gateway_id
-  // (a gateway not kept apart) clears what an earlier contact with the same
-  // id left.
-  void Record(const std::string& id, const std::string& gateway_id);
-  // The creating gateway's id; empty if none was recorded.
-  const std::string& Owner(const std::string& id) const;
-  size_t size() const { return owner_.size(); }
-
-  void OnEvents(const std::vector<core::Event>& events, core::Engine& engine,
-                core::Time now) override;
-
- private:
-  const core::Duration retention_;
-  std::unordered_map<std::string, std::string> owner_;
-  // Ended contacts with an owner, oldest first.
-  std::vector<std::pair<core::Time, std::string>> ended_;
-  size_t ended_head_ = 0;
-};
+// Sets `gateway` to the gateway that owns what `who` creates: its own when
+// its credentials carry one (then `gateway` must be empty or the same:
+// PERMISSION_DENIED otherwise), else `gateway` as given.
+grpc::Status BindGateway(const Principal& who, std::string& gateway,
+                         std::string_view full_method);
 
 // OK if `who` may see and act on `contact`: an agent only on contacts
 // offered or assigned to it, a gateway kept apart only on contacts it
@@ -188,7 +167,6 @@ class ContactOwners : public runtime::EngineObserver {
 // keyed hash).
 grpc::Status CheckContactAccess(const Principal& who,
                                 const core::ContactView& contact,
-                                const ContactOwners& owners,
                                 std::string_view full_method);
 
 }  // namespace ccroute::api

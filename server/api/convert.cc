@@ -72,6 +72,7 @@ absl::StatusOr<core::ContactRequest> CommonContactFields(
   out.requirements = RequirementsFromProto(request.requirements());
   out.customer_id = request.customer_id();
   out.preferred_agent = request.preferred_agent();
+  out.gateway = request.gateway_id();
   if (request.has_preferred_wait()) {
     auto wait = FromProto(request.preferred_wait(), "contact.preferred_wait");
     if (!wait.ok()) return wait.status();
@@ -500,6 +501,7 @@ void ToProto(const core::ContactView& contact, const TimeMapper& clock,
   auto& attributes = *out->mutable_attributes();
   for (const auto& [key, value] : contact.attributes) attributes[key] = value;
   out->set_created(contact.created);
+  out->set_gateway_id(contact.gateway);
 }
 
 void ToProto(const core::QueueStats& stats, v1::QueueStats* out) {

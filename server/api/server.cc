@@ -64,10 +64,9 @@ Server::Server(const ResolvedConfig& config,
       runner_(config.engine_limits, config.routing),
       hub_(runner_, clock_, ToHubLimits(config.server_limits)),
       authorizer_(config.security.auth),
-      owners_(config.engine_limits.idempotency_retention),
       contact_rate_(config.server_limits.contact_rate_per_second,
                     config.server_limits.contact_rate_burst),
-      guard_{authorizer_, owners_, audit_, contact_rate_},
+      guard_{authorizer_, audit_, contact_rate_},
       journal_(std::move(journal)),
       journal_observer_(
           journal_ ? std::make_unique<journal::JournalObserver>(
@@ -146,7 +145,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     SetLogHashKey(config.security.log_hash_key);
   }
   server->runner_.AddObserver(&server->hub_);
-  server->runner_.AddObserver(&server->owners_);
   for (runtime::EngineObserver* o : hooks.observers) {
     server->runner_.AddObserver(o);
   }

@@ -95,7 +95,6 @@ class Server {
   runtime::EngineRunner runner_;
   SessionHub hub_;
   Authorizer authorizer_;
-  ContactOwners owners_;
   AuditLog audit_;
   RateLimiter contact_rate_;
   CallGuard guard_;

@@ -3,7 +3,9 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "server/api/personal_data.h"
+#include "server/runtime/log.h"
 
 namespace ccroute::api {
 namespace {
@@ -79,15 +81,14 @@ class Refused final : public Reactor {
 // OK unless `who` is kept to its own contacts and contact `id` is not one
 // of them. An unknown id passes: the engine call that follows reports it.
 Status MayTouch(const Principal& who, const std::string& id,
-                const ContactOwners& owners, std::string_view method,
-                core::Engine& engine, core::Time now) {
+                std::string_view method, core::Engine& engine, core::Time now) {
   if (who.unrestricted ||
       (who.role == Role::kGateway && who.gateway_id.empty())) {
     return Status::OK;
   }
   auto view = engine.GetContact(id, now);
   if (!view.ok()) return Status::OK;
-  return CheckContactAccess(who, *view, owners, method);
+  return CheckContactAccess(who, *view, method);
 }
 
 // A server-streaming reactor whose writes go through an outbox. `attach`
@@ -207,6 +208,9 @@ ServerUnaryReactor* ContactsService::Create(
   if (absl::Status s = CheckNoCardNumbers(request->attributes); !s.ok()) {
     return FinishNow(context, ToGrpc(s));
   }
+  if (Status s = BindGateway(who, request->gateway, method); !s.ok()) {
+    return FinishNow(context, s);
+  }
   if (!ctx_.guard.contact_rate.Allow(ClientKey(who, *context))) {
     return FinishNow(context,
                      Status(StatusCode::RESOURCE_EXHAUSTED,
@@ -216,14 +220,12 @@ ServerUnaryReactor* ContactsService::Create(
   ServerUnaryReactor* reactor = context->DefaultReactor();
   bool posted = ctx_.runner.Post(
       [reactor, request = *std::move(request), response, &clock = ctx_.clock,
-       &owners = ctx_.guard.owners, who = std::move(who), method,
+       who = std::move(who), method,
        journal = ctx_.journal](core::Engine& engine, core::Time now) {
         auto view = engine.CreateContact(request, now);
         if (!view.ok()) return reactor->Finish(ToGrpc(view.status()));
-        if (view->created) {
-          owners.Record(view->id, who.gateway_id);
-        } else if (Status s = CheckContactAccess(who, *view, owners, method);
-                   !s.ok()) {
+        if (Status s = CheckContactAccess(who, *view, method);
+            !view->created && !s.ok()) {
           // A retry that names another gateway's contact.
           return reactor->Finish(s);
         }
@@ -272,12 +274,11 @@ ServerUnaryReactor* ContactsService::GetContact(
   }
   return OnEngine(context, ctx_.runner,
                   [id = request->contact_id(), response, &clock = ctx_.clock,
-                   &owners = ctx_.guard.owners,
                    who = std::move(who)](core::Engine& engine, core::Time now) {
                     auto view = engine.GetContact(id, now);
                     if (!view.ok()) return ToGrpc(view.status());
-                    Status s = CheckContactAccess(who, *view, owners,
-                                                  method::kGetContact);
+                    Status s =
+                        CheckContactAccess(who, *view, method::kGetContact);
                     if (!s.ok()) return s;
                     ToProto(*view, clock, response);
                     return Status::OK;
@@ -313,10 +314,9 @@ ServerUnaryReactor* ContactsService::CancelContact(
   return OnEngineDurable(
       context, ctx_.runner, ctx_.journal,
       [id = request->contact_id(), reason, response, &clock = ctx_.clock,
-       &owners = ctx_.guard.owners,
+
        who = std::move(who)](core::Engine& engine, core::Time now) {
-        Status mine =
-            MayTouch(who, id, owners, method::kCancelContact, engine, now);
+        Status mine = MayTouch(who, id, method::kCancelContact, engine, now);
         if (!mine.ok()) return mine;
         absl::Status s = engine.CancelContact(id, reason, now);
         if (!s.ok()) return ToGrpc(s);
@@ -354,10 +354,9 @@ ServerUnaryReactor* ContactsService::UpdateContact(
       context, ctx_.runner, ctx_.journal,
       [id = request->contact_id(), priority,
        requirements = std::move(requirements), response, &clock = ctx_.clock,
-       &owners = ctx_.guard.owners,
+
        who = std::move(who)](core::Engine& engine, core::Time now) mutable {
-        Status mine =
-            MayTouch(who, id, owners, method::kUpdateContact, engine, now);
+        Status mine = MayTouch(who, id, method::kUpdateContact, engine, now);
         if (!mine.ok()) return mine;
         absl::Status s =
             engine.UpdateContact(id, priority, std::move(requirements), now);
@@ -380,17 +379,185 @@ grpc::ServerWriteReactor<v1::ContactUpdate>* ContactsService::WatchContact(
   SessionHub& hub = ctx_.hub;
   auto* writer = new OutboxWriter<v1::ContactUpdate>(
       ctx_.runner, ctx_.stream_queue_limit,
-      [id, &hub, &owners = ctx_.guard.owners, who = std::move(who)](
-          std::shared_ptr<WatchOutbox> outbox, core::Engine& engine,
-          core::Time now) {
+      [id, &hub, who = std::move(who)](std::shared_ptr<WatchOutbox> outbox,
+                                       core::Engine& engine, core::Time now) {
         if (id.empty()) return Required("contact_id");
-        Status mine =
-            MayTouch(who, id, owners, method::kWatchContact, engine, now);
+        Status mine = MayTouch(who, id, method::kWatchContact, engine, now);
         if (!mine.ok()) return mine;
         return hub.AddWatcher(id, std::move(outbox), engine, now);
       },
       [&hub](const WatchOutbox* outbox) { hub.RemoveWatcher(outbox); });
   return writer;
+}
+
+namespace {
+
+// One declared contact of a Resync, converted and checked.
+struct Declared {
+  core::ContactRequest request;
+  size_t index;  // in the request, for messages
+};
+
+// The contacts a Resync declares, or INVALID_ARGUMENT naming the first
+// malformed one.
+absl::StatusOr<std::vector<Declared>> ParseDeclared(
+    const v1::ResyncRequest& request, const std::string& gateway,
+    const TimeMapper& clock) {
+  std::vector<Declared> out;
+  out.reserve(request.contacts_size());
+  absl::flat_hash_set<std::string_view> ids;
+  for (int i = 0; i < request.contacts_size(); ++i) {
+    const v1::ResyncContact& item = request.contacts(i);
+    std::string where = "contacts[" + std::to_string(i) + "]";
+    auto invalid = [&](absl::string_view message) {
+      return absl::InvalidArgumentError(where + ": " + std::string(message));
+    };
+    auto r = FromProto(item.contact(), clock);
+    if (!r.ok()) return invalid(r.status().message());
+    if (absl::Status s = CheckNoCardNumbers(r->attributes); !s.ok()) {
+      return invalid(s.message());
+    }
+    if (!r->gateway.empty() && r->gateway != gateway) {
+      return invalid("contact.gateway_id '" + r->gateway +
+                     "' is not the gateway being resynced ('" + gateway + "')");
+    }
+    r->gateway = gateway;
+    if (item.has_arrived_at()) {
+      auto t = FromProto(item.arrived_at(), clock, "arrived_at");
+      if (!t.ok()) return invalid(t.status().message());
+      r->arrived_at = *t;
+    }
+    out.push_back({*std::move(r), static_cast<size_t>(i)});
+  }
+  for (const Declared& d : out) {
+    if (!ids.insert(d.request.id).second) {
+      return absl::InvalidArgumentError("contacts[" + std::to_string(d.index) +
+                                        "]: contact '" + d.request.id +
+                                        "' is declared twice");
+    }
+  }
+  return out;
+}
+
+void AddRefusal(v1::ResyncResponse* response, const std::string& id,
+                const absl::Status& status) {
+  v1::ResyncRefusal* refusal = response->add_refused();
+  refusal->set_contact_id(id);
+  refusal->set_code(static_cast<int>(status.code()));
+  refusal->set_message(std::string(status.message()));
+}
+
+// Ends the live contacts of `gateway` that it did not declare.
+void EndUndeclared(core::Engine& engine, core::Time now,
+                   const std::string& gateway,
+                   const absl::flat_hash_set<std::string_view>& declared,
+                   const TimeMapper& clock, v1::ResyncResponse* response) {
+  for (const std::string& id : engine.LiveContactsOf(gateway)) {
+    if (declared.contains(id)) continue;
+    auto view = engine.GetContactState(id);
+    if (!view.ok()) continue;  // ended by an earlier step's routing
+    absl::Status ended;
+    switch (view->state) {
+      case core::ContactState::kQueued:
+      case core::ContactState::kOffered:
+        // A callback waits in the server, not in the gateway.
+        if (view->channel == core::Channel::kCallback) continue;
+        ended = engine.CancelContact(id, core::EndReason::kAbandoned, now);
+        break;
+      case core::ContactState::kAssigned:
+        ended = engine.CompleteContact(view->agent_id, id, "resync", now);
+        break;
+      default:  // scheduled callbacks, wrap-ups
+        continue;
+    }
+    if (!ended.ok()) continue;
+    auto after = engine.GetContact(id, now);
+    if (after.ok()) ToProto(*after, clock, response->add_ended());
+  }
+}
+
+}  // namespace
+
+ServerUnaryReactor* ContactsService::Resync(CallbackServerContext* context,
+                                            const v1::ResyncRequest* request,
+                                            v1::ResyncResponse* response) {
+  Principal who;
+  Status allowed =
+      ctx_.guard.authorizer.Authorize(*context, method::kResync, &who);
+  if (!allowed.ok()) return FinishNow(context, allowed);
+  std::string gateway = request->gateway_id();
+  if (Status s = BindGateway(who, gateway, method::kResync); !s.ok()) {
+    return FinishNow(context, s);
+  }
+  if (gateway.empty()) {
+    return FinishNow(context,
+                     Status(StatusCode::INVALID_ARGUMENT,
+                            "gateway_id is required: Resync reconciles the "
+                            "contacts created with it"));
+  }
+  auto declared = ParseDeclared(*request, gateway, ctx_.clock);
+  if (!declared.ok()) return FinishNow(context, ToGrpc(declared.status()));
+  return OnEngineDurable(
+      context, ctx_.runner, ctx_.journal,
+      [declared = *std::move(declared), gateway = std::move(gateway), response,
+       &clock = ctx_.clock,
+       journal = ctx_.journal](core::Engine& engine, core::Time now) mutable {
+        // Every declaration is checked before anything changes.
+        for (const Declared& d : declared) {
+          absl::Status s =
+              core::ValidateContactRequest(d.request, engine.limits());
+          if (!s.ok()) {
+            return Status(StatusCode::INVALID_ARGUMENT,
+                          "contacts[" + std::to_string(d.index) +
+                              "]: " + std::string(s.message()));
+          }
+        }
+        absl::flat_hash_set<std::string_view> ids;
+        for (const Declared& d : declared) ids.insert(d.request.id);
+        // Ended first: the agents they free take the added contacts.
+        EndUndeclared(engine, now, gateway, ids, clock, response);
+        // Added in arrival order, so that equal arrivals keep the
+        // gateway's order.
+        std::stable_sort(declared.begin(), declared.end(),
+                         [now](const Declared& a, const Declared& b) {
+                           return a.request.arrived_at.value_or(now) <
+                                  b.request.arrived_at.value_or(now);
+                         });
+        for (const Declared& d : declared) {
+          const std::string& id = d.request.id;
+          if (auto view = engine.GetContact(id, now); view.ok()) {
+            if (view->state == core::ContactState::kEnded) {
+              ToProto(*view, clock, response->add_gone());
+            } else if (!view->gateway.empty() && view->gateway != gateway) {
+              AddRefusal(response, id,
+                         absl::AlreadyExistsError("contact '" + id +
+                                                  "' is live for gateway '" +
+                                                  view->gateway + "'"));
+            } else {
+              ToProto(*view, clock, response->add_kept());
+            }
+            continue;
+          }
+          auto view = engine.CreateContact(d.request, now);
+          if (!view.ok()) {
+            AddRefusal(response, id, view.status());
+            continue;
+          }
+          ToProto(*view, clock, response->add_added());
+          if (journal != nullptr) {
+            // Durable with the rest of the command (see OnEngineDurable).
+            journal->Created(d.request, *view, now, [](const absl::Status&) {});
+          }
+        }
+        runtime::Log(runtime::LogLevel::kInfo, "resync",
+                     {{"gateway_id", gateway},
+                      {"added", response->added_size()},
+                      {"kept", response->kept_size()},
+                      {"ended", response->ended_size()},
+                      {"gone", response->gone_size()},
+                      {"refused", response->refused_size()}});
+        return Status::OK;
+      });
 }
 
 // --- Agents

@@ -24,8 +24,6 @@ namespace ccroute::api {
 // references outlive the services.
 struct CallGuard {
   const Authorizer& authorizer;
-  // Engine thread only.
-  ContactOwners& owners;
   AuditLog& audit;
   // CreateContact and ScheduleCallback, per client.
   RateLimiter& contact_rate;
@@ -67,6 +65,9 @@ class ContactsService final : public v1::Contacts::CallbackService {
   grpc::ServerWriteReactor<v1::ContactUpdate>* WatchContact(
       grpc::CallbackServerContext* context,
       const v1::WatchContactRequest* request) override;
+  grpc::ServerUnaryReactor* Resync(grpc::CallbackServerContext* context,
+                                   const v1::ResyncRequest* request,
+                                   v1::ResyncResponse* response) override;
 
  private:
   grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* context,

@@ -8,6 +8,10 @@
 namespace ccroute::api {
 namespace {
 
+// Most contacts a desktop may declare at login: far above any agent's
+// capacity, it bounds the work a login can ask for.
+constexpr int kMaxHeldContacts = 256;
+
 using core::EventKind;
 using runtime::Log;
 using runtime::LogLevel;
@@ -136,6 +140,29 @@ grpc::Status SessionHub::Login(Session& session, uint64_t id,
             "this session is logged in as '" + session.agent_id +
                 "'; log out first"};
   }
+  if (login.has_held()) {
+    const auto& ids = login.held().contact_ids();
+    if (ids.size() > kMaxHeldContacts) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "login.held: more than " + std::to_string(kMaxHeldContacts) +
+                  " contacts"};
+    }
+    const size_t max_bytes = engine.limits().max_id_bytes;
+    for (int i = 0; i < ids.size(); ++i) {
+      std::string field = "login.held.contact_ids[" + std::to_string(i) + "]";
+      if (ids[i].empty() || ids[i].size() > max_bytes) {
+        return {grpc::StatusCode::INVALID_ARGUMENT,
+                field + ": empty or longer than " + std::to_string(max_bytes) +
+                    " bytes"};
+      }
+      for (int j = 0; j < i; ++j) {
+        if (ids[j] == ids[i]) {
+          return {grpc::StatusCode::INVALID_ARGUMENT,
+                  field + ": '" + ids[i] + "' is declared twice"};
+        }
+      }
+    }
+  }
   absl::Status s = engine.Login(login.agent_id(), now);
   if (!s.ok()) return FromAbsl(s);
   const std::string& agent = login.agent_id();
@@ -157,6 +184,11 @@ grpc::Status SessionHub::Login(Session& session, uint64_t id,
   }
   grace_.erase(agent);
   Log(LogLevel::kInfo, "agent_login", {{"agent", agent}, {"session", id}});
+  if (login.has_held()) {
+    v1::AgentEvent event;
+    *event.mutable_reconciled() = Reconcile(agent, login.held(), engine, now);
+    (void)session.outbox->Push(std::move(event));
+  }
   if (login.ready()) {
     s = engine.SetReady(agent, now);
     if (!s.ok()) return FromAbsl(s);
@@ -240,6 +272,52 @@ void SessionHub::HandleAgentRequest(uint64_t id,
   if (request.action_case() == R::kLogin && status.ok()) {
     SendStatus(request.login().agent_id(), engine, now);
   }
+}
+
+v1::AgentEvent::Reconciled SessionHub::Reconcile(
+    const std::string& agent, const v1::AgentRequest::HeldContacts& held,
+    core::Engine& engine, core::Time now) {
+  v1::AgentEvent::Reconciled out;
+  auto stats = engine.GetAgentStats(agent, now);
+  if (!stats.ok()) return out;
+  const std::vector<std::string>& mine = stats->contacts;
+  auto declared = [&](const std::string& id) {
+    return std::find(held.contact_ids().begin(), held.contact_ids().end(),
+                     id) != held.contact_ids().end();
+  };
+  // What the desktop no longer has goes first: it may free room for what
+  // it declares.
+  for (const std::string& id : mine) {
+    if (declared(id)) continue;
+    auto view = engine.GetContactState(id);
+    if (!view.ok()) continue;
+    absl::Status s = view->state == core::ContactState::kWrapUp
+                         ? engine.EndWrapUp(agent, id, now)
+                         : engine.ReturnContact(agent, id, now);
+    if (s.ok()) out.add_released(id);
+  }
+  for (const std::string& id : held.contact_ids()) {
+    if (std::find(mine.begin(), mine.end(), id) != mine.end()) {
+      out.add_kept(id);
+      continue;
+    }
+    absl::Status s = engine.ReclaimContact(agent, id, now);
+    if (s.ok()) {
+      out.add_reclaimed(id);
+      continue;
+    }
+    v1::AgentEvent::Refusal* refusal = out.add_refused();
+    refusal->set_contact_id(id);
+    refusal->set_code(static_cast<int>(s.code()));
+    refusal->set_message(std::string(s.message()));
+  }
+  Log(LogLevel::kInfo, "agent_reconciled",
+      {{"agent", agent},
+       {"kept", out.kept_size()},
+       {"reclaimed", out.reclaimed_size()},
+       {"released", out.released_size()},
+       {"refused", out.refused_size()}});
+  return out;
 }
 
 bool SessionHub::OwnsContact(const std::string& agent,

@@ -140,6 +140,11 @@ class SessionHub : public runtime::EngineObserver {
                      core::Time now);
   // Whether a request that names a contact (accept, reject, complete, end
   // wrap-up, transfer) names one of `agent`'s, or one no agent holds.
+  // A login that declared the contacts the desktop holds: brings the
+  // engine in line (see v1::AgentEvent::Reconciled) and says what it did.
+  v1::AgentEvent::Reconciled Reconcile(
+      const std::string& agent, const v1::AgentRequest::HeldContacts& held,
+      core::Engine& engine, core::Time now);
   bool OwnsContact(const std::string& agent, const v1::AgentRequest& request,
                    core::Engine& engine, core::Time now) const;
   void ArmHeartbeat(uint64_t id);

@@ -1600,6 +1600,8 @@ absl::Status Engine::SetRoutingPolicy(const RoutingPolicy& policy, Time now) {
   return absl::OkStatus();
 }
 
+const EngineLimits& Engine::limits() const { return impl_->limits; }
+
 const RoutingPolicy& Engine::routing_policy() const { return impl_->policy; }
 
 std::vector<QueueConfig> Engine::ListQueues() const {
@@ -2078,6 +2080,11 @@ absl::Status Engine::ReclaimContact(std::string_view agent_id,
     case ContactState::kEnded:
       return absl::NotFoundError(
           detail::Cat("contact '", contact_id, "' is not live"));
+  }
+  if (c.reclaimable_by != agent_id) {
+    return absl::FailedPreconditionError(
+        detail::Cat("contact '", contact_id, "' was not offered to agent '",
+                    agent_id, "'"));
   }
   Agent& a = s.agents[*ai];
   if (!Impl::HasRoom(a, c.channel)) {

@@ -132,6 +132,9 @@ struct RestoredContact {
   // Set: the contact was assigned to this agent, after waiting `waited`.
   std::string agent_id;
   Duration waited{0};
+  // Set: the contact was offered to this agent, who may have accepted it
+  // (see ReclaimContact). It waits at its place all the same.
+  std::string offered_to;
 };
 
 // An ended contact's record kept for idempotency, read back from a journal
@@ -172,6 +175,7 @@ class Engine {
   absl::Status DeleteAgentProfile(std::string_view id, Time now);
   absl::Status SetRoutingPolicy(const RoutingPolicy& policy, Time now);
   const RoutingPolicy& routing_policy() const;
+  const EngineLimits& limits() const;
   std::vector<QueueConfig> ListQueues() const;
   std::vector<AgentProfile> ListAgentProfiles() const;
 
@@ -234,12 +238,14 @@ class Engine {
   absl::Status AcceptOffer(std::string_view agent_id,
                            std::string_view contact_id, Time now);
   // An agent's desktop, logging in again, declares a contact it is still
-  // handling that the engine has waiting or offered (the accept was lost to
-  // a restart): the contact is assigned to the agent at once, wherever it
+  // handling that the engine has waiting or offered because the accept was
+  // lost to a restart: the contact was offered to this agent when the
+  // journal last recorded it (RestoredContact::offered_to), or is offered
+  // to it now. The contact is assigned to the agent at once, wherever it
   // waits (an offer to another agent is rescinded), skills aside. OK if it
-  // is already the agent's. FAILED_PRECONDITION when another agent has it
-  // or it is a callback not yet due, RESOURCE_EXHAUSTED without room on the
-  // channel, NOT_FOUND unless live.
+  // is already the agent's. FAILED_PRECONDITION when another agent has it,
+  // it was never offered to this agent, or it is a callback not yet due;
+  // RESOURCE_EXHAUSTED without room on the channel; NOT_FOUND unless live.
   absl::Status ReclaimContact(std::string_view agent_id,
                               std::string_view contact_id, Time now);
   // An assigned contact the agent's desktop no longer has (it logged in

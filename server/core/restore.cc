@@ -66,6 +66,7 @@ absl::StatusOr<ContactView> Engine::RestoreContact(const RestoredContact& rc,
   Index qi = s.queue_by_name.at(q->config.name);
   Index ci = s.NewContact(r, qi, *std::move(extra), rc.created_at);
   Contact& c = s.contacts[ci];
+  c.reclaimable_by = rc.offered_to;
   if (!r.preferred_agent.empty()) {
     c.preferred_agent = r.preferred_agent;
     c.preferred_until =

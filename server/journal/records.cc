@@ -62,6 +62,7 @@ ContactRequest ToRecord(const core::ContactRequest& r, const ClockMap& clock) {
   out.set_customer_id(r.customer_id);
   out.set_preferred_agent(r.preferred_agent);
   out.set_preferred_wait_ns(r.preferred_wait.count());
+  out.set_gateway(r.gateway);
   for (const auto& [key, value] : r.attributes) {
     Attribute* a = out.add_attributes();
     a->set_key(key);
@@ -86,6 +87,7 @@ absl::StatusOr<core::ContactRequest> FromRecord(const ContactRequest& record,
   r.customer_id = record.customer_id();
   r.preferred_agent = record.preferred_agent();
   r.preferred_wait = core::Duration(record.preferred_wait_ns());
+  r.gateway = record.gateway();
   for (const Attribute& a : record.attributes()) {
     r.attributes.emplace_back(a.key(), a.value());
   }
@@ -114,6 +116,7 @@ EndedContact EndedOf(const core::ContactView& view, const ClockMap& clock,
   EndedContact out;
   out.set_id(view.id);
   out.set_requested_queue(view.requested_queue);
+  out.set_gateway(view.gateway);
   out.set_queue(view.queue);
   out.set_channel(static_cast<int32_t>(view.channel));
   out.set_priority(view.priority);
@@ -144,7 +147,9 @@ absl::StatusOr<core::RestoredContact> ToRestored(const JournaledContact& record,
   switch (st.state()) {
     case CONTACT_STATE_SCHEDULED:
     case CONTACT_STATE_WAITING:
+      break;
     case CONTACT_STATE_OFFERED:
+      out.offered_to = st.agent_id();
       break;
     case CONTACT_STATE_ASSIGNED:
     case CONTACT_STATE_WRAP_UP:
@@ -172,6 +177,7 @@ absl::StatusOr<core::RestoredEndedContact> ToRestored(
   core::RestoredEndedContact out;
   out.id = record.id();
   out.requested_queue = record.requested_queue();
+  out.gateway = record.gateway();
   out.queue = record.queue();
   out.agent_id = record.agent_id();
   out.channel = *channel;

@@ -114,6 +114,16 @@ class ReclaimTest : public ::testing::Test {
         h_.engine().UpsertAgentProfile(MakeAgent("back"), h_.now()).ok());
     ASSERT_TRUE(h_.engine().Login("back", h_.now()).ok());
   }
+  // A contact that was offered to `agent` when the server stopped.
+  void RestoreOffered(const std::string& id, const std::string& agent,
+                      Duration waited = 0s) {
+    RestoredContact r;
+    r.request = MakeContact(id, "sales");
+    r.created_at = r.arrived_at = r.entered_at = h_.now() - waited;
+    r.offered_to = agent;
+    ASSERT_TRUE(h_.engine().RestoreContact(r, h_.now()).ok());
+    h_.Check();
+  }
   absl::Status Reclaim(const std::string& agent, const std::string& contact) {
     auto s = h_.engine().ReclaimContact(agent, contact, h_.now());
     h_.Check();
@@ -123,8 +133,7 @@ class ReclaimTest : public ::testing::Test {
 };
 
 TEST_F(ReclaimTest, WaitingContactIsAssignedToTheAgentWhoHasIt) {
-  ASSERT_TRUE(h_.Create(MakeContact("c1", "sales")).ok());
-  h_.Advance(12s);
+  RestoreOffered("c1", "back", 12s);
   h_.TakeEvents();
   ASSERT_TRUE(Reclaim("back", "c1").ok());
   ContactView v = h_.Get("c1");
@@ -144,7 +153,7 @@ TEST_F(ReclaimTest, WaitingContactIsAssignedToTheAgentWhoHasIt) {
 
 TEST_F(ReclaimTest, OfferToAnotherAgentIsRescindedAndThatAgentServedAgain) {
   h_.AddReadyAgent(MakeAgent("other"));
-  ASSERT_TRUE(h_.Create(MakeContact("c1", "sales")).ok());
+  RestoreOffered("c1", "back");
   ASSERT_TRUE(h_.Create(MakeContact("c2", "sales")).ok());
   ASSERT_EQ(h_.AgentOf("c1"), "other");
   h_.TakeEvents();
@@ -188,12 +197,18 @@ TEST_F(ReclaimTest, RefusalsChangeNothing) {
   EXPECT_EQ(Reclaim("back", "nobody").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Reclaim("offline", "waiting").code(), absl::StatusCode::kNotFound);
 
-  // No room: "back" holds a voice contact already.
-  ASSERT_TRUE(h_.Create(MakeContact("first", "sales")).ok());
-  ASSERT_TRUE(Reclaim("back", "first").ok());
+  // Never offered to "back".
   s = Reclaim("back", "waiting");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("was not offered"));
+  // No room: "back" holds a voice contact already.
+  RestoreOffered("first", "back");
+  RestoreOffered("second", "back");
+  ASSERT_TRUE(Reclaim("back", "first").ok());
+  s = Reclaim("back", "second");
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(h_.StateOf("waiting"), ContactState::kQueued);
+  EXPECT_EQ(h_.StateOf("second"), ContactState::kQueued);
   EXPECT_EQ(h_.StateOf("taken"), ContactState::kAssigned);
   EXPECT_EQ(h_.AgentOf("taken"), "other");
 }

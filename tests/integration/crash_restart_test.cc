@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "ccroute/v1/agents.grpc.pb.h"
 #include "ccroute/v1/contacts.grpc.pb.h"
 #include "ccroute/v1/supervisor.grpc.pb.h"
 #include "tests/util/child_process.h"
@@ -221,6 +222,117 @@ TEST_F(CrashRestartTest, KillNineDuringLoadLosesNoAcknowledgedContact) {
 TEST_F(CrashRestartTest, GracefulRestartUnderLoadLosesNothingWithoutFsync) {
   WriteConfig("none");
   RunCycles(5, /*graceful=*/true);
+}
+
+// The server dies after offering a contact and before the agent's accept
+// is journaled; the desktop, which has the caller, declares it when it
+// logs in to the restarted server and gets it back.
+TEST_F(CrashRestartTest, AcceptLostToAKillIsReclaimedAtLogin) {
+  std::ofstream(config_) << "security: {plaintext: true, auth: none}\n"
+                            "journal: {data_dir: data, durability: sync}\n"
+                            "queues:\n"
+                            "  - name: calls\n"
+                            "agents:\n"
+                            "  - id: a1\n";
+  auto start = [&](const std::string& name) {
+    auto server = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{CCROUTED_PATH, "--config", config_.string(),
+                                 "--listen", "127.0.0.1:0", "--metrics-listen",
+                                 ""},
+        (dir_ / (name + ".log")).string());
+    auto port = server->WaitForLog(
+        std::regex(R"re("event":"started".*"grpc_port":([0-9]+))re"));
+    EXPECT_TRUE(port.has_value()) << server->log();
+    return std::make_pair(std::move(server), port.value_or("0"));
+  };
+  // Logs a1 in on a new stream, holding `held` when set; the stream's
+  // events until `until` arrives.
+  struct Desk {
+    std::unique_ptr<v1::Agents::Stub> stub;
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReaderWriter<v1::AgentRequest, v1::AgentEvent>>
+        stream;
+    std::optional<v1::AgentEvent> ReadUntil(v1::AgentEvent::EventCase until) {
+      v1::AgentEvent event;
+      while (stream->Read(&event)) {
+        if (event.event_case() == until) return event;
+      }
+      return std::nullopt;
+    }
+  };
+  auto login = [](const std::string& port, Desk& desk,
+                  const std::vector<std::string>* held) {
+    auto channel = grpc::CreateChannel("127.0.0.1:" + port,
+                                       grpc::InsecureChannelCredentials());
+    desk.stub = v1::Agents::NewStub(channel);
+    desk.context.set_deadline(std::chrono::system_clock::now() + 30s);
+    desk.stream = desk.stub->Connect(&desk.context);
+    v1::AgentRequest r;
+    r.set_request_id("login");
+    r.mutable_login()->set_agent_id("a1");
+    r.mutable_login()->set_ready(held == nullptr);
+    if (held != nullptr) {
+      for (const std::string& id : *held) {
+        r.mutable_login()->mutable_held()->add_contact_ids(id);
+      }
+    }
+    return desk.stream->Write(r);
+  };
+
+  auto [first, port] = start("ccrouted-before");
+  {
+    auto contacts = v1::Contacts::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + port, grpc::InsecureChannelCredentials()));
+    v1::CreateContactRequest create;
+    create.set_contact_id("caller-1");
+    create.set_queue("calls");
+    create.set_channel(v1::CHANNEL_VOICE);
+    create.set_gateway_id("gw1");
+    v1::Contact created;
+    ASSERT_TRUE(
+        contacts->CreateContact(Deadline(10s).get(), create, &created).ok());
+  }
+  Desk before;
+  ASSERT_TRUE(login(port, before, nullptr));
+  auto offer = before.ReadUntil(v1::AgentEvent::kOffer);
+  ASSERT_TRUE(offer.has_value());
+  ASSERT_EQ(offer->offer().contact().id(), "caller-1");
+  // Sync mode: the offer is on disk once the next create is acknowledged.
+  {
+    auto contacts = v1::Contacts::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + port, grpc::InsecureChannelCredentials()));
+    v1::CreateContactRequest barrier;
+    barrier.set_contact_id("barrier");
+    barrier.set_queue("calls");
+    barrier.set_channel(v1::CHANNEL_VOICE);
+    v1::Contact created;
+    ASSERT_TRUE(
+        contacts->CreateContact(Deadline(10s).get(), barrier, &created).ok());
+  }
+  first->Kill();
+  before.context.TryCancel();
+
+  auto [second, port2] = start("ccrouted-after");
+  Desk after;
+  std::vector<std::string> held = {"caller-1"};
+  ASSERT_TRUE(login(port2, after, &held));
+  auto reconciled = after.ReadUntil(v1::AgentEvent::kReconciled);
+  ASSERT_TRUE(reconciled.has_value()) << second->log();
+  ASSERT_EQ(reconciled->reconciled().reclaimed_size(), 1)
+      << reconciled->DebugString();
+  EXPECT_EQ(reconciled->reconciled().reclaimed(0), "caller-1");
+
+  auto contacts = v1::Contacts::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + port2, grpc::InsecureChannelCredentials()));
+  v1::GetContactRequest get;
+  get.set_contact_id("caller-1");
+  v1::Contact now;
+  ASSERT_TRUE(contacts->GetContact(Deadline(10s).get(), get, &now).ok());
+  EXPECT_EQ(now.state(), v1::CONTACT_STATE_ASSIGNED);
+  EXPECT_EQ(now.agent_id(), "a1");
+  EXPECT_EQ(now.gateway_id(), "gw1");
+  after.context.TryCancel();
+  EXPECT_EQ(second->Stop(), 0);
 }
 
 }  // namespace

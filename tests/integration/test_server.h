@@ -113,13 +113,18 @@ class TestServer {
   explicit TestServer(std::vector<core::QueueConfig> queues,
                       std::vector<core::AgentProfile> agents,
                       api::ServerLimits limits = {},
-                      core::RoutingPolicy routing = {}) {
-    api::ResolvedConfig config;
-    config.listen = "127.0.0.1:0";
-    config.queues = std::move(queues);
-    config.agents = std::move(agents);
-    config.server_limits = limits;
-    config.routing = routing;
+                      core::RoutingPolicy routing = {})
+      : TestServer([&] {
+          api::ResolvedConfig config;
+          config.listen = "127.0.0.1:0";
+          config.queues = std::move(queues);
+          config.agents = std::move(agents);
+          config.server_limits = limits;
+          config.routing = routing;
+          return config;
+        }()) {}
+  // Any configuration (a journal, say); config.listen should pick a port.
+  explicit TestServer(const api::ResolvedConfig& config) {
     auto server = api::Server::Start(config);
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -94,47 +94,5 @@ TEST(RoleTableTest, DeniesWhatItDoesNotList) {
   EXPECT_FALSE(ParseRole("root").has_value());
 }
 
-TEST(ContactOwnersTest, ForgetsAnOwnerOnceTheEngineForgetsTheContact) {
-  core::EngineLimits limits;
-  limits.idempotency_retention = 60s;
-  core::Engine engine(limits);
-  core::Time t0 = core::Time{} + 1000s;
-  core::QueueConfig queue;
-  queue.name = "sales";
-  ASSERT_TRUE(engine.UpsertQueue(queue, t0).ok());
-  ContactOwners owners(limits.idempotency_retention);
-  std::vector<core::Event> events;
-  auto run = [&](core::Time now) {
-    events.clear();
-    engine.TakeEvents(events);
-    owners.OnEvents(events, engine, now);
-  };
-  for (const char* id : {"a-1", "a-2"}) {
-    core::ContactRequest r;
-    r.id = id;
-    r.queue = "sales";
-    ASSERT_TRUE(engine.CreateContact(r, t0).ok());
-    owners.Record(id, "site-a");
-  }
-  run(t0);
-  ASSERT_TRUE(
-      engine.CancelContact("a-1", core::EndReason::kCancelled, t0 + 1s).ok());
-  run(t0 + 1s);
-  EXPECT_EQ(owners.Owner("a-1"), "site-a") << "remembered while the engine is";
-  EXPECT_EQ(owners.size(), 2u);
-
-  engine.AdvanceTo(t0 + 2min);
-  ASSERT_TRUE(
-      engine.CancelContact("a-2", core::EndReason::kCancelled, t0 + 2min).ok());
-  run(t0 + 2min);
-  EXPECT_EQ(owners.Owner("a-1"), "") << "gone with the engine's record";
-  EXPECT_EQ(owners.Owner("a-2"), "site-a");
-  EXPECT_EQ(owners.size(), 1u);
-
-  // A gateway that is not kept apart reusing the id clears the old owner.
-  owners.Record("a-2", "");
-  EXPECT_EQ(owners.size(), 0u);
-}
-
 }  // namespace
 }  // namespace ccroute::api

@@ -149,7 +149,10 @@ struct Contact {
   bool reserved = false;      // waiting in the preferred agent's list
   bool max_wait_due = false;  // max wait passed while offered
   Index agent = kNone;        // offered to / assigned to
-  uint64_t work_id = 0;       // the agent's work item for it
+  // Restored after a restart while offered to this agent: it may reclaim
+  // the contact (Engine::ReclaimContact).
+  std::string reclaimable_by;
+  uint64_t work_id = 0;  // the agent's work item for it
   TimerKey offer_timer, escalation_timer, preferred_timer, callback_timer,
       max_wait_timer, reoffer_timer;
   absl::InlinedVector<Decline, 2> declined;
