@@ -331,8 +331,41 @@ TEST_F(CrashRestartTest, AcceptLostToAKillIsReclaimedAtLogin) {
   EXPECT_EQ(now.state(), v1::CONTACT_STATE_ASSIGNED);
   EXPECT_EQ(now.agent_id(), "a1");
   EXPECT_EQ(now.gateway_id(), "gw1");
+
+  // A Resync is answered once journaled: what it added survives a kill.
+  v1::ResyncRequest resync;
+  resync.set_gateway_id("gw1");
+  for (const char* id : {"caller-1", "rerouted-1"}) {
+    v1::ResyncContact* item = resync.add_contacts();
+    item->mutable_contact()->set_contact_id(id);
+    item->mutable_contact()->set_queue("calls");
+    item->mutable_contact()->set_channel(v1::CHANNEL_VOICE);
+  }
+  const int64_t arrived =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      20;
+  resync.mutable_contacts(1)->mutable_arrived_at()->set_seconds(arrived);
+  v1::ResyncResponse answer;
+  ASSERT_TRUE(contacts->Resync(Deadline(10s).get(), resync, &answer).ok());
+  ASSERT_EQ(answer.added_size(), 1) << answer.DebugString();
+  ASSERT_EQ(answer.kept_size(), 1) << answer.DebugString();
+  ASSERT_EQ(answer.ended_size(), 0) << answer.DebugString();
+  second->Kill();
   after.context.TryCancel();
-  EXPECT_EQ(second->Stop(), 0);
+
+  auto [third, port3] = start("ccrouted-third");
+  contacts = v1::Contacts::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + port3, grpc::InsecureChannelCredentials()));
+  get.set_contact_id("rerouted-1");
+  ASSERT_TRUE(contacts->GetContact(Deadline(10s).get(), get, &now).ok())
+      << third->log();
+  EXPECT_EQ(now.state(), v1::CONTACT_STATE_QUEUED);
+  EXPECT_EQ(now.gateway_id(), "gw1");
+  EXPECT_EQ(now.arrived_at().seconds(), arrived);
+  EXPECT_EQ(now.position(), 1) << "ahead of the barrier contact";
+  EXPECT_EQ(third->Stop(), 0);
 }
 
 }  // namespace
