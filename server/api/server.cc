@@ -278,6 +278,8 @@ absl::Status Server::Recover() {
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
+  auto opened = std::chrono::duration_cast<std::chrono::milliseconds>(
+      report->journal_open);
   runtime::Log(runtime::LogLevel::kInfo, "journal_recovered",
                {{"data_dir", config_.journal.data_dir},
                 {"durability", config_.journal.durability},
@@ -288,6 +290,9 @@ absl::Status Server::Recover() {
                 {"ended_in_wrap_up", report->ended_in_wrap_up},
                 {"dropped_records", report->dropped_records},
                 {"refused_contacts", report->refused_contacts},
+                {"wal_bytes_dropped", report->wal_bytes_dropped},
+                {"problems", report->problems.size()},
+                {"open_ms", opened.count()},
                 {"ms", took.count()}});
   for (const std::string& problem : report->problems) {
     runtime::Log(runtime::LogLevel::kWarning, "journal_problem",

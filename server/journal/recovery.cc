@@ -38,6 +38,8 @@ RecoveryReport Restore(const RecoveredState& state, core::Engine& engine,
   report.problems = state.problems;
   report.dropped_records = state.dropped_records;
   report.expired_keys = state.expired_keys;
+  report.wal_bytes_dropped = state.wal_bytes_dropped;
+  report.journal_open = state.open_duration;
   ClockMap clock(now, wall_now);
   int64_t now_ns = UnixNanos(wall_now);
   auto end_as = [&](const JournaledContact& record, core::EndReason reason) {
