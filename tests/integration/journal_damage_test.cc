@@ -97,7 +97,7 @@ Damage DamageFor(int seed, uintmax_t size) {
   return d;
 }
 
-class JournalDamageTest : public ::testing::Test {
+class CcroutedOnDamagedJournalTest : public ::testing::Test {
  protected:
   // The undamaged journal, made once: kContacts contacts created one after
   // the other over the API (each its own write-ahead log batch, synced),
@@ -139,9 +139,9 @@ class JournalDamageTest : public ::testing::Test {
   static fs::path* root_;
 };
 
-fs::path* JournalDamageTest::root_ = nullptr;
+fs::path* CcroutedOnDamagedJournalTest::root_ = nullptr;
 
-void JournalDamageTest::RunCase(int seed) {
+void CcroutedOnDamagedJournalTest::RunCase(int seed) {
   ASSERT_TRUE(fs::exists(*root_ / "image"));
   fs::path dir = *root_ / ("seed" + std::to_string(seed));
   fs::remove_all(dir);
@@ -262,15 +262,17 @@ void JournalDamageTest::RunCase(int seed) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
-TEST_F(JournalDamageTest, WalCutShortRecoversTheIntactPrefixAndKeepsServing) {
+TEST_F(CcroutedOnDamagedJournalTest,
+       WalCutShortRecoversTheIntactPrefixAndKeepsServing) {
   for (int seed = 1; seed <= 4; ++seed) RunCase(seed);
 }
 
-TEST_F(JournalDamageTest, BitsFlippedInTheWalTailRecoverTheIntactPrefix) {
+TEST_F(CcroutedOnDamagedJournalTest,
+       BitsFlippedInTheWalTailRecoverTheIntactPrefix) {
   for (int seed = 5; seed <= 8; ++seed) RunCase(seed);
 }
 
-TEST_F(JournalDamageTest, WalCutAndFlippedRecoversTheIntactPrefix) {
+TEST_F(CcroutedOnDamagedJournalTest, WalCutAndFlippedRecoversTheIntactPrefix) {
   for (int seed = 9; seed <= 10; ++seed) RunCase(seed);
 }
 
