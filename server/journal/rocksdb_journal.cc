@@ -13,11 +13,12 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -432,11 +433,13 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
   out.open_duration = s.open_duration;
   int64_t now_ns = UnixNanos(now);
 
-  struct Partial {
-    bool has_contact = false, has_status = false;
-    JournaledContact record;
-  };
-  absl::flat_hash_map<std::string, Partial> partial;
+  // RocksDB returns the keys in order (its default bytewise comparator):
+  // every c<id> by id, then every e<id>, then every s<id>, by id again. So
+  // each status finds its contact by one walk over the contacts read
+  // before it, with no map of every id (a million at the largest).
+  std::vector<JournaledContact> contacts;  // by id
+  std::vector<bool> has_status;
+  size_t next_contact = 0;  // the first one a later status can belong to
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro));
@@ -447,7 +450,7 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
       out.dropped_records++;
       continue;
     }
-    std::string id(key.data() + 1, key.size() - 1);
+    std::string_view id(key.data() + 1, key.size() - 1);
     switch (key[0]) {
       case kContactKey: {
         Contact c;
@@ -456,9 +459,8 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
           out.dropped_records++;
           break;
         }
-        Partial& p = partial[id];
-        p.has_contact = true;
-        p.record.contact = std::move(c);
+        contacts.push_back({std::move(c), {}});
+        has_status.push_back(false);
         break;
       }
       case kStatusKey: {
@@ -467,9 +469,21 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
           out.dropped_records++;
           break;
         }
-        Partial& p = partial[id];
-        p.has_status = true;
-        p.record.status = std::move(st);
+        // std::string_view compares bytes as unsigned char, as RocksDB's
+        // comparator does.
+        while (next_contact < contacts.size() &&
+               std::string_view(contacts[next_contact].contact.request().id()) <
+                   id) {
+          ++next_contact;
+        }
+        if (next_contact < contacts.size() &&
+            contacts[next_contact].contact.request().id() == id) {
+          contacts[next_contact].status = std::move(st);
+          has_status[next_contact] = true;
+          ++next_contact;
+        } else {
+          out.dropped_records++;  // a status without its contact
+        }
         break;
       }
       case kEndedKey: {
@@ -495,14 +509,16 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
                            it->status().ToString());
   }
   uint64_t max_seq = 0;
-  for (auto& [id, p] : partial) {
-    if (!p.has_contact || !p.has_status) {
-      out.dropped_records++;
+  out.contacts.reserve(contacts.size());
+  for (size_t i = 0; i < contacts.size(); ++i) {
+    if (!has_status[i]) {
+      out.dropped_records++;  // a contact without its status
       continue;
     }
-    max_seq = std::max<uint64_t>(max_seq, p.record.contact.seq());
-    out.contacts.push_back(std::move(p.record));
+    max_seq = std::max<uint64_t>(max_seq, contacts[i].contact.seq());
+    out.contacts.push_back(std::move(contacts[i]));
   }
+  contacts = {};
   std::sort(out.contacts.begin(), out.contacts.end(),
             [](const JournaledContact& a, const JournaledContact& b) {
               return a.contact.seq() < b.contact.seq();

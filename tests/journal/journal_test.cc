@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <fstream>
@@ -104,6 +105,39 @@ TEST(JournalTest, ContactsComeBackInCreationOrderAcrossRestarts) {
   }
   auto j = OpenJournal(dir.path());
   EXPECT_THAT(Ids(RecoverOk(*j)), ::testing::ContainerEq(expected));
+}
+
+TEST(JournalTest, ARecordWithoutItsPairIsDroppedAndCounted) {
+  // Contacts and statuses are paired by id in the store's key order, so
+  // the ids interleave, and some have bytes above 0x7f.
+  TempDir dir;
+  const std::vector<std::string> created = {"m",  "b", "\xc3\xa9", "a",
+                                            "ab", "z", "b0",       "\x7f"};
+  {
+    auto j = OpenJournal(dir.path());
+    RecoverOk(*j);
+    for (const std::string& id : created) {
+      ASSERT_TRUE(AppendAndWait(*j, Create(id)).ok());
+    }
+    Batch orphans;  // statuses of contacts that were never created
+    for (const char* id : {"aa", "bz", "\xff", "0"}) {
+      orphans.PutStatus(id, MakeStatus(CONTACT_STATE_WAITING));
+    }
+    ASSERT_TRUE(AppendAndWait(*j, std::move(orphans)).ok());
+  }
+  {
+    // Contacts whose status is gone: only the store itself can do that.
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "sb").ok());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "s\xc3\xa9").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto j = OpenJournal(dir.path());
+  RecoveredState s = RecoverOk(*j);
+  EXPECT_THAT(Ids(s), ElementsAre("m", "a", "ab", "z", "b0", "\x7f"));
+  EXPECT_EQ(s.dropped_records, 6);
 }
 
 TEST(JournalTest, RecreatedIdReplacesItsIdempotencyKey) {
