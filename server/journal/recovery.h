@@ -51,8 +51,10 @@ struct RecoveryReport {
 
 // Restores `state` into `engine` at engine time `now`, the wall clock
 // reading `wall_now`; an ended contact's key expires
-// `idempotency_retention` after it ends (EngineLimits).
-RecoveryReport Restore(const RecoveredState& state, core::Engine& engine,
+// `idempotency_retention` after it ends (EngineLimits). Takes the records
+// by value and frees each once restored, so that the engine's copies reuse
+// their memory (pass an rvalue to avoid copying them).
+RecoveryReport Restore(RecoveredState state, core::Engine& engine,
                        core::Time now, WallTime wall_now,
                        core::Duration idempotency_retention);
 
