@@ -9,6 +9,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <future>
+#include <utility>
 
 #include "server/api/personal_data.h"
 #include "server/journal/rocksdb_journal.h"
@@ -89,7 +90,12 @@ ServiceContext Server::ServiceContextFor(Server& s) {
 
 void Server::RunCompactions() {
   std::unique_lock<std::mutex> lock(done_mu_);
-  while (!done_cv_.wait_for(lock, std::chrono::minutes(10),
+  // The first at once: it reclaims what the recovery ended and the keys
+  // that expired while the server was down. Not before serving: on a large
+  // journal it rewrites every table (seconds for a million contacts).
+  bool first = true;
+  while (std::exchange(first, false) ||
+         !done_cv_.wait_for(lock, std::chrono::minutes(10),
                             [this] { return stopping_compactions_; })) {
     lock.unlock();
     absl::Status s = journal_->Compact(std::chrono::system_clock::now());
@@ -272,10 +278,6 @@ absl::Status Server::Recover() {
     if (absl::Status s = written.get_future().get(); !s.ok()) return s;
   }
   report->cleanup = journal::Batch();
-  if (absl::Status s = journal_->Compact(std::chrono::system_clock::now());
-      !s.ok()) {
-    return s;
-  }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   auto opened = std::chrono::duration_cast<std::chrono::milliseconds>(
