@@ -9,6 +9,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <future>
+#include <utility>
 
 #include "server/api/personal_data.h"
 #include "server/journal/rocksdb_journal.h"
@@ -88,7 +89,12 @@ ServiceContext Server::ServiceContextFor(Server& s) {
 
 void Server::RunCompactions() {
   std::unique_lock<std::mutex> lock(done_mu_);
-  while (!done_cv_.wait_for(lock, std::chrono::minutes(10),
+  // The first at once: it reclaims what the recovery ended and the keys
+  // that expired while the server was down. Not before serving: on a large
+  // journal it rewrites every table (seconds for a million contacts).
+  bool first = true;
+  while (std::exchange(first, false) ||
+         !done_cv_.wait_for(lock, std::chrono::minutes(10),
                             [this] { return stopping_compactions_; })) {
     lock.unlock();
     absl::Status s = journal_->Compact(std::chrono::system_clock::now());
@@ -270,12 +276,10 @@ absl::Status Server::Recover() {
     if (absl::Status s = written.get_future().get(); !s.ok()) return s;
   }
   report->cleanup = journal::Batch();
-  if (absl::Status s = journal_->Compact(std::chrono::system_clock::now());
-      !s.ok()) {
-    return s;
-  }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
+  auto opened = std::chrono::duration_cast<std::chrono::milliseconds>(
+      report->journal_open);
   runtime::Log(runtime::LogLevel::kInfo, "journal_recovered",
                {{"data_dir", config_.journal.data_dir},
                 {"durability", config_.journal.durability},
@@ -286,6 +290,9 @@ absl::Status Server::Recover() {
                 {"ended_in_wrap_up", report->ended_in_wrap_up},
                 {"dropped_records", report->dropped_records},
                 {"refused_contacts", report->refused_contacts},
+                {"wal_bytes_dropped", report->wal_bytes_dropped},
+                {"problems", report->problems.size()},
+                {"open_ms", opened.count()},
                 {"ms", took.count()}});
   for (const std::string& problem : report->problems) {
     runtime::Log(runtime::LogLevel::kWarning, "journal_problem",

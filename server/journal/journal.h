@@ -154,6 +154,13 @@ struct RecoveredState {
   // be told: a tail cut exactly between two batches leaves no trace.
   std::vector<std::string> problems;
   bool repaired = false;
+  // Bytes at the end of the write-ahead log that were not replayed: a torn
+  // or damaged batch and every batch after it (none after a damaged one is
+  // kept). 0 when the log replayed to its end, and after a repair (which
+  // salvages what it can and cannot say what it lost).
+  int64_t wal_bytes_dropped = 0;
+  // How long opening took: mostly replaying the write-ahead log.
+  std::chrono::nanoseconds open_duration{0};
 };
 
 struct JournalStats {

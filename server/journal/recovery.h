@@ -6,6 +6,7 @@
 #ifndef CCROUTE_SERVER_JOURNAL_RECOVERY_H_
 #define CCROUTE_SERVER_JOURNAL_RECOVERY_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,10 @@ struct RecoveryReport {
   // refused contacts end as cancelled.
   int64_t dropped_records = 0;
   int64_t refused_contacts = 0;
+  // The write-ahead log's tail that did not replay (RecoveredState).
+  int64_t wal_bytes_dropped = 0;
+  // Opening the journal (RecoveredState::open_duration).
+  std::chrono::nanoseconds journal_open{0};
   // The journal's own problems (a torn tail, a repair) and each refusal,
   // in words for the log.
   std::vector<std::string> problems;
@@ -46,8 +51,10 @@ struct RecoveryReport {
 
 // Restores `state` into `engine` at engine time `now`, the wall clock
 // reading `wall_now`; an ended contact's key expires
-// `idempotency_retention` after it ends (EngineLimits).
-RecoveryReport Restore(const RecoveredState& state, core::Engine& engine,
+// `idempotency_retention` after it ends (EngineLimits). Takes the records
+// by value and frees each once restored, so that the engine's copies reuse
+// their memory (pass an rvalue to avoid copying them).
+RecoveryReport Restore(RecoveredState state, core::Engine& engine,
                        core::Time now, WallTime wall_now,
                        core::Duration idempotency_retention);
 

@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
+#include <rocksdb/wal_filter.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -10,11 +11,14 @@
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
+#include <map>
+#include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -82,6 +86,95 @@ class ProblemLog final : public rocksdb::Logger {
   std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
 };
 
+// Sees every batch RocksDB replays from its write-ahead log while the
+// database opens, and works out where in each log file the replay ended, so
+// that a torn or damaged tail can be reported in bytes. RocksDB checks the
+// records; this only adds up their sizes. The position follows the log
+// format RocksDB has kept since LevelDB (db/log_format.h): 32 KiB blocks,
+// each record in fragments with a 7-byte header, a block's last 0-6 bytes
+// zero-filled when no header fits. Opening thread only.
+class WalReplay final : public rocksdb::WalFilter {
+ public:
+  static constexpr uint64_t kBlockSize = 32768;
+  static constexpr uint64_t kHeaderSize = 7;
+
+  // Where a log file's replay ended: the end of the last batch replayed.
+  struct Replayed {
+    uint64_t end = 0;
+    int64_t batches = 0;
+  };
+
+  void ColumnFamilyLogNumberMap(
+      const std::map<uint32_t, uint64_t>& cf_lognumber_map,
+      const std::map<std::string, uint32_t>&) override {
+    for (const auto& [cf, number] : cf_lognumber_map) {
+      min_log_ = std::min(min_log_, number);
+    }
+  }
+  WalProcessingOption LogRecordFound(unsigned long long log_number,
+                                     const std::string&,
+                                     const rocksdb::WriteBatch& batch,
+                                     rocksdb::WriteBatch*,
+                                     bool* batch_changed) override {
+    *batch_changed = false;
+    Replayed& r = logs_[log_number];
+    r.end = EndOfRecord(r.end, batch.GetDataSize());
+    r.batches++;
+    return WalProcessingOption::kContinueProcessing;
+  }
+  const char* Name() const override { return "ccroute-wal-replay"; }
+
+  // Log files numbered below it hold nothing unflushed: RocksDB skips them.
+  uint64_t min_log() const { return min_log_; }
+  Replayed replayed(uint64_t log_number) const {
+    auto it = logs_.find(log_number);
+    return it == logs_.end() ? Replayed{} : it->second;
+  }
+
+ private:
+  // Where a record of `length` bytes written at `offset` ends, as RocksDB's
+  // log writer lays it out.
+  static uint64_t EndOfRecord(uint64_t offset, uint64_t length) {
+    do {
+      uint64_t leftover = kBlockSize - offset % kBlockSize;
+      if (leftover < kHeaderSize) offset += leftover;
+      uint64_t avail = kBlockSize - offset % kBlockSize - kHeaderSize;
+      uint64_t fragment = std::min(length, avail);
+      offset += kHeaderSize + fragment;
+      length -= fragment;
+    } while (length > 0);
+    return offset;
+  }
+
+  uint64_t min_log_ = std::numeric_limits<uint64_t>::max();
+  std::map<uint64_t, Replayed> logs_;
+};
+
+// The write-ahead log files in `dir` ("000012.log"), by number, with their
+// sizes.
+struct WalFile {
+  std::string name;
+  uint64_t size = 0;
+};
+std::map<uint64_t, WalFile> ListWalFiles(const std::string& dir) {
+  std::map<uint64_t, WalFile> out;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    const std::filesystem::path& p = f.path();
+    if (p.extension() != ".log" || !f.is_regular_file(ec)) continue;
+    std::string stem = p.stem().string();
+    if (stem.empty() ||
+        stem.find_first_not_of("0123456789") != std::string::npos ||
+        stem.size() > 19) {
+      continue;
+    }
+    uint64_t size = f.file_size(ec);
+    if (ec) continue;
+    out[std::stoull(stem)] = {p.filename().string(), size};
+  }
+  return out;
+}
+
 rocksdb::Options DbOptions(std::shared_ptr<ProblemLog> log) {
   rocksdb::Options o;
   o.create_if_missing = true;
@@ -105,9 +198,13 @@ struct Pending {
 struct RocksDbJournal::State {
   JournalOptions options;
   std::string dir;
+  // Before db: destroyed after it.
+  std::unique_ptr<WalReplay> wal_replay;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<std::string> open_problems;
   bool repaired = false;
+  int64_t wal_bytes_dropped = 0;
+  std::chrono::nanoseconds open_duration{0};
 
   absl::Mutex mu;
   std::vector<Pending> queue ABSL_GUARDED_BY(mu);
@@ -247,13 +344,37 @@ absl::StatusOr<std::unique_ptr<RocksDbJournal>> RocksDbJournal::Open(
     return absl::FailedPreconditionError("journal directory '" + dir +
                                          "': " + ec.message());
   }
+  auto started = std::chrono::steady_clock::now();
   auto state = std::make_unique<State>();
   state->options = std::move(options);
   state->dir = dir;
   auto log = std::make_shared<ProblemLog>();
   rocksdb::Options db_options = DbOptions(log);
+  std::map<uint64_t, WalFile> wal_files = ListWalFiles(dir);
+  // RocksDB keeps the pointer in its options: the filter lives as long as
+  // the database.
+  state->wal_replay = std::make_unique<WalReplay>();
+  WalReplay& replay = *state->wal_replay;
+  db_options.wal_filter = &replay;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &db);
+  if (s.ok()) {
+    // The log files RocksDB had to replay, and how far it got in each: it
+    // stops at the first damaged batch and keeps none after it.
+    for (const auto& [number, file] : wal_files) {
+      if (number < replay.min_log()) continue;
+      WalReplay::Replayed r = replay.replayed(number);
+      if (r.end >= file.size) continue;
+      state->wal_bytes_dropped += static_cast<int64_t>(file.size - r.end);
+      state->open_problems.push_back(
+          "write-ahead log " + file.name + ": the last " +
+          std::to_string(file.size - r.end) + " of " +
+          std::to_string(file.size) + " bytes were not replayed (" +
+          std::to_string(r.batches) +
+          " intact batches before them were); a torn or damaged tail, and "
+          "what was written after it, is lost");
+    }
+  }
   if (s.IsCorruption()) {
     // A damaged table or manifest: salvage every readable key rather than
     // refuse to start.
@@ -264,6 +385,7 @@ absl::StatusOr<std::unique_ptr<RocksDbJournal>> RocksDbJournal::Open(
       state->open_problems.push_back("repair: " + r.ToString());
     }
     state->repaired = true;
+    db_options.wal_filter = nullptr;
     s = rocksdb::DB::Open(db_options, dir, &db);
   }
   log->Stop();
@@ -274,6 +396,7 @@ absl::StatusOr<std::unique_ptr<RocksDbJournal>> RocksDbJournal::Open(
   for (std::string& line : log->Take()) {
     state->open_problems.push_back(std::move(line));
   }
+  state->open_duration = std::chrono::steady_clock::now() - started;
   State* raw = state.get();
   raw->writer = std::thread([raw] { raw->WriterLoop(); });
   if (raw->options.durability == Durability::kInterval) {
@@ -306,13 +429,17 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
   RecoveredState out;
   out.problems = s.open_problems;
   out.repaired = s.repaired;
+  out.wal_bytes_dropped = s.wal_bytes_dropped;
+  out.open_duration = s.open_duration;
   int64_t now_ns = UnixNanos(now);
 
-  struct Partial {
-    bool has_contact = false, has_status = false;
-    JournaledContact record;
-  };
-  absl::flat_hash_map<std::string, Partial> partial;
+  // RocksDB returns the keys in order (its default bytewise comparator):
+  // every c<id> by id, then every e<id>, then every s<id>, by id again. So
+  // each status finds its contact by one walk over the contacts read
+  // before it, with no map of every id (a million at the largest).
+  std::vector<JournaledContact> contacts;  // by id
+  std::vector<bool> has_status;
+  size_t next_contact = 0;  // the first one a later status can belong to
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro));
@@ -323,7 +450,7 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
       out.dropped_records++;
       continue;
     }
-    std::string id(key.data() + 1, key.size() - 1);
+    std::string_view id(key.data() + 1, key.size() - 1);
     switch (key[0]) {
       case kContactKey: {
         Contact c;
@@ -332,9 +459,8 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
           out.dropped_records++;
           break;
         }
-        Partial& p = partial[id];
-        p.has_contact = true;
-        p.record.contact = std::move(c);
+        contacts.push_back({std::move(c), {}});
+        has_status.push_back(false);
         break;
       }
       case kStatusKey: {
@@ -343,9 +469,21 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
           out.dropped_records++;
           break;
         }
-        Partial& p = partial[id];
-        p.has_status = true;
-        p.record.status = std::move(st);
+        // std::string_view compares bytes as unsigned char, as RocksDB's
+        // comparator does.
+        while (next_contact < contacts.size() &&
+               std::string_view(contacts[next_contact].contact.request().id()) <
+                   id) {
+          ++next_contact;
+        }
+        if (next_contact < contacts.size() &&
+            contacts[next_contact].contact.request().id() == id) {
+          contacts[next_contact].status = std::move(st);
+          has_status[next_contact] = true;
+          ++next_contact;
+        } else {
+          out.dropped_records++;  // a status without its contact
+        }
         break;
       }
       case kEndedKey: {
@@ -371,14 +509,16 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
                            it->status().ToString());
   }
   uint64_t max_seq = 0;
-  for (auto& [id, p] : partial) {
-    if (!p.has_contact || !p.has_status) {
-      out.dropped_records++;
+  out.contacts.reserve(contacts.size());
+  for (size_t i = 0; i < contacts.size(); ++i) {
+    if (!has_status[i]) {
+      out.dropped_records++;  // a contact without its status
       continue;
     }
-    max_seq = std::max<uint64_t>(max_seq, p.record.contact.seq());
-    out.contacts.push_back(std::move(p.record));
+    max_seq = std::max<uint64_t>(max_seq, contacts[i].contact.seq());
+    out.contacts.push_back(std::move(contacts[i]));
   }
+  contacts = {};
   std::sort(out.contacts.begin(), out.contacts.end(),
             [](const JournaledContact& a, const JournaledContact& b) {
               return a.contact.seq() < b.contact.seq();

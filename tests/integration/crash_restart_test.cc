@@ -19,6 +19,7 @@
 #include "ccroute/v1/agents.grpc.pb.h"
 #include "ccroute/v1/contacts.grpc.pb.h"
 #include "ccroute/v1/supervisor.grpc.pb.h"
+#include "tests/integration/ccrouted_process.h"
 #include "tests/util/child_process.h"
 
 namespace ccroute {
@@ -26,12 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::unique_ptr<grpc::ClientContext> Deadline(std::chrono::milliseconds d) {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + d);
-  return c;
-}
+using testing::Deadline;
 
 // What the gateways were told, over every cycle.
 struct Ledger {
@@ -54,14 +50,7 @@ class CrashRestartTest : public ::testing::Test {
     config_ = dir_ / "ccrouted.yaml";
   }
   void WriteConfig(const std::string& durability) {
-    std::ofstream(config_) << "security: {plaintext: true, auth: none}\n"
-                              "journal:\n"
-                              "  data_dir: data\n"
-                              "  durability: "
-                           << durability
-                           << "\n"
-                              "queues:\n"
-                              "  - name: calls\n";
+    testing::WriteJournalConfig(config_, "data", durability);
   }
   // `cycles` rounds of load ended by SIGKILL (or, when `graceful`, SIGTERM
   // while the load goes on), each checked after the restart.
@@ -84,11 +73,9 @@ void CrashRestartTest::RunCycles(int cycles, bool graceful) {
     const std::string previous = "c" + std::to_string(cycle - 1) + "-";
     SCOPED_TRACE("cycle " + std::to_string(cycle));
     testing::ChildProcess server(
-        {CCROUTED_PATH, "--config", config_.string(), "--listen", "127.0.0.1:0",
-         "--metrics-listen", ""},
+        testing::CcroutedArgs(config_),
         (dir_ / ("ccrouted-" + std::to_string(cycle) + ".log")).string());
-    auto port = server.WaitForLog(
-        std::regex(R"re("event":"started".*"grpc_port":([0-9]+))re"));
+    auto port = testing::WaitForPort(server);
     ASSERT_TRUE(port.has_value()) << server.log();
     auto channel = grpc::CreateChannel("127.0.0.1:" + *port,
                                        grpc::InsecureChannelCredentials());

@@ -4,9 +4,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <vector>
 
@@ -25,6 +27,7 @@ using ::testing::IsEmpty;
 using testing::MakeContactRecord;
 using testing::MakeEnded;
 using testing::MakeStatus;
+using ::testing::Not;
 using testing::T0;
 using testing::TempDir;
 
@@ -102,6 +105,39 @@ TEST(JournalTest, ContactsComeBackInCreationOrderAcrossRestarts) {
   }
   auto j = OpenJournal(dir.path());
   EXPECT_THAT(Ids(RecoverOk(*j)), ::testing::ContainerEq(expected));
+}
+
+TEST(JournalTest, ARecordWithoutItsPairIsDroppedAndCounted) {
+  // Contacts and statuses are paired by id in the store's key order, so
+  // the ids interleave, and some have bytes above 0x7f.
+  TempDir dir;
+  const std::vector<std::string> created = {"m",  "b", "\xc3\xa9", "a",
+                                            "ab", "z", "b0",       "\x7f"};
+  {
+    auto j = OpenJournal(dir.path());
+    RecoverOk(*j);
+    for (const std::string& id : created) {
+      ASSERT_TRUE(AppendAndWait(*j, Create(id)).ok());
+    }
+    Batch orphans;  // statuses of contacts that were never created
+    for (const char* id : {"aa", "bz", "\xff", "0"}) {
+      orphans.PutStatus(id, MakeStatus(CONTACT_STATE_WAITING));
+    }
+    ASSERT_TRUE(AppendAndWait(*j, std::move(orphans)).ok());
+  }
+  {
+    // Contacts whose status is gone: only the store itself can do that.
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir.path(), &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "sb").ok());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "s\xc3\xa9").ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto j = OpenJournal(dir.path());
+  RecoveredState s = RecoverOk(*j);
+  EXPECT_THAT(Ids(s), ElementsAre("m", "a", "ab", "z", "b0", "\x7f"));
+  EXPECT_EQ(s.dropped_records, 6);
 }
 
 TEST(JournalTest, RecreatedIdReplacesItsIdempotencyKey) {
@@ -398,6 +434,81 @@ TEST(JournalDamageTest, FlippedBitsInTheTailRecoverAnIntactPrefix) {
   // and says so.
   EXPECT_GT(shortened, 0);
   EXPECT_EQ(reported, shortened);
+}
+
+TEST(JournalDamageTest, WalBytesDroppedIsTheTailAfterTheLastIntactBatch) {
+  // Batches from a few bytes to 100 KB, so that records span the log's
+  // 32 KiB blocks and end anywhere in them, a header's length from the end
+  // included.
+  TempDir dir, image, work;
+  constexpr int kBatches = 80;
+  {
+    auto j = OpenJournal(dir.path());
+    RecoverOk(*j);
+    std::mt19937 rng(4);
+    for (int i = 0; i < kBatches; ++i) {
+      Contact c = MakeContactRecord("c" + std::to_string(i));
+      size_t bytes = rng() % 3 == 0 ? rng() % 100000 : rng() % 300;
+      Attribute* a = c.mutable_request()->add_attributes();
+      a->set_key("pad");
+      a->set_value(std::string(bytes, 'x'));
+      Batch b;
+      b.PutContact(std::move(c), MakeStatus(CONTACT_STATE_WAITING));
+      ASSERT_TRUE(AppendAndWait(*j, std::move(b)).ok());
+    }
+    fs::copy(dir.path(), image.path(), fs::copy_options::recursive);
+    fs::remove(fs::path(image.path()) / "LOCK");
+  }
+  fs::path wal = NewestWal(image.path());
+  uintmax_t size = fs::file_size(wal);
+  ASSERT_GT(size, 20 * 32768u);
+  {
+    CopyTree(image.path(), work.path());
+    auto j = OpenJournal(work.path());
+    RecoveredState s = RecoverOk(*j);
+    EXPECT_EQ(s.contacts.size(), static_cast<size_t>(kBatches));
+    EXPECT_EQ(s.wal_bytes_dropped, 0);
+    EXPECT_THAT(s.problems, IsEmpty());
+  }
+  std::mt19937 rng(5);
+  std::map<size_t, uintmax_t>
+      end_of;  // contacts back -> where the replay ended
+  for (int round = 0; round < 30; ++round) {
+    uintmax_t cut = rng() % size;
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    CopyTree(image.path(), work.path());
+    fs::resize_file(fs::path(work.path()) / wal.filename(), cut);
+    uintmax_t end;
+    size_t back;
+    {
+      auto j = OpenJournal(work.path());
+      RecoveredState s = RecoverOk(*j);
+      ASSERT_GE(s.wal_bytes_dropped, 0);
+      ASSERT_LE(static_cast<uintmax_t>(s.wal_bytes_dropped), cut);
+      end = cut - static_cast<uintmax_t>(s.wal_bytes_dropped);
+      back = s.contacts.size();
+      if (s.wal_bytes_dropped > 0) {
+        EXPECT_THAT(s.problems, Not(IsEmpty()));
+      }
+    }
+    // Cuts that keep the same batches end the replay at the same place...
+    EXPECT_EQ(end_of.emplace(back, end).first->second, end)
+        << back << " batches";
+    // ... which is where a batch ends: cut there, the log loses nothing
+    // more and leaves no trace.
+    CopyTree(image.path(), work.path());
+    fs::resize_file(fs::path(work.path()) / wal.filename(), end);
+    auto j = OpenJournal(work.path());
+    RecoveredState s = RecoverOk(*j);
+    EXPECT_EQ(s.contacts.size(), back);
+    EXPECT_EQ(s.wal_bytes_dropped, 0);
+  }
+  // More batches back, a later end.
+  uintmax_t previous = 0;
+  for (const auto& [back, end] : end_of) {
+    EXPECT_GE(end, previous) << back;
+    previous = end;
+  }
 }
 
 TEST(JournalDamageTest, DamagedFilesNeverCrashTheOpen) {

@@ -69,6 +69,8 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
+  // The process id while it runs, -1 after.
+  pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
   std::string log() const { return ReadWholeFile(log_path_); }
 
@@ -86,6 +88,24 @@ class ChildProcess {
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
         pid_ = -1;
         break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::nullopt;
+  }
+
+  // Waits up to `timeout` for the process to exit by itself; its exit code,
+  // or nullopt if it still runs (then it is left running), died of a
+  // signal, or was not running.
+  std::optional<int> WaitForExit(std::chrono::seconds timeout) {
+    if (pid_ <= 0) return std::nullopt;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        return std::nullopt;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
