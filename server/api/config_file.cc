@@ -1,6 +1,7 @@
 #include "server/api/config_file.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -347,6 +348,22 @@ absl::Status PositiveDuration(bool has, const google::protobuf::Duration& d,
   return absl::OkStatus();
 }
 
+// A keepalive duration: unset keeps `*out`, the default. gRPC takes whole
+// milliseconds as an int; below a second the pings would be load of their
+// own, and a timeout that short mistakes a busy peer for a dead one.
+absl::Status KeepaliveDuration(bool has, const google::protobuf::Duration& d,
+                               std::string_view key, core::Duration* out) {
+  if (!has) return absl::OkStatus();
+  auto value = FromProto(d, key);
+  if (!value.ok()) return value.status();
+  if (*value < std::chrono::seconds(1) || *value > std::chrono::hours(24)) {
+    return Invalid(key, Cat("must be between 1s and 24h, not ",
+                            google::protobuf::util::TimeUtil::ToString(d)));
+  }
+  *out = *value;
+  return absl::OkStatus();
+}
+
 absl::Status ResolveLimits(const v1::Limits& l, core::EngineLimits& engine,
                            ServerLimits& server) {
   for (absl::Status s : {
@@ -382,6 +399,11 @@ absl::Status ResolveLimits(const v1::Limits& l, core::EngineLimits& engine,
            PositiveLimit(l.max_concurrent_streams(),
                          "limits.max_concurrent_streams",
                          &server.max_concurrent_streams),
+           KeepaliveDuration(l.has_keepalive_time(), l.keepalive_time(),
+                             "limits.keepalive_time", &server.keepalive_time),
+           KeepaliveDuration(l.has_keepalive_timeout(), l.keepalive_timeout(),
+                             "limits.keepalive_timeout",
+                             &server.keepalive_timeout),
        }) {
     if (!s.ok()) return s;
   }

@@ -53,6 +53,10 @@ struct ServerLimits {
   core::Duration reconnect_grace = std::chrono::seconds(60);
   // Graceful shutdown deadline for open streams.
   core::Duration shutdown_timeout = std::chrono::seconds(5);
+  // HTTP/2 keepalive: a ping every keepalive_time on every connection; one
+  // not answered within keepalive_timeout closes the connection.
+  core::Duration keepalive_time = std::chrono::seconds(20);
+  core::Duration keepalive_timeout = std::chrono::seconds(10);
   // HTTP/2 streams open at once on one connection.
   int max_concurrent_streams = 4096;
   // CreateContact and ScheduleCallback per client; 0: unlimited.
@@ -87,7 +91,9 @@ inline constexpr std::string_view kDefaultListen = "127.0.0.1:7400";
 // and the routing policy with the core validators. INVALID_ARGUMENT, saying
 // where: "queues[2] (sales): queue.service_level_target: must be positive",
 // "limits.max_watchers: must be positive", a duplicate queue name or agent
-// id, an overflow_queue or max_wait_queue naming no defined queue. The
+// id, an overflow_queue or max_wait_queue naming no defined queue, a
+// keepalive outside 1s to 24h ("limits.keepalive_time: must be between 1s
+// and 24h, not 0.500s"). The
 // message does not name the file; callers that loaded one prefix it.
 absl::StatusOr<ResolvedConfig> ResolveServerConfig(
     const v1::ServerConfig& config);

@@ -43,6 +43,12 @@ HubLimits ToHubLimits(const ServerLimits& l) {
   return h;
 }
 
+// A channel argument in milliseconds (the config allows at most 24 h).
+int WholeMilliseconds(core::Duration d) {
+  return static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
 }  // namespace
 
 void RouteGrpcLogsToJson() {
@@ -201,8 +207,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.SetMaxReceiveMessageSize(config.server_limits.max_message_bytes);
   builder.SetMaxSendMessageSize(config.server_limits.max_message_bytes);
   // Find desktops that vanished without closing their connection.
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      WholeMilliseconds(config.server_limits.keepalive_time));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+      WholeMilliseconds(config.server_limits.keepalive_timeout));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   // A client pinging more often than this without sending data gets a
   // strike; after the maximum it gets GOAWAY (ENHANCE_YOUR_CALM).

@@ -102,12 +102,13 @@ class OutboxWriter final : public grpc::ServerWriteReactor<Message> {
       std::function<Status(std::shared_ptr<Outbox>, core::Engine&, core::Time)>;
   using Detach = std::function<void(const Outbox*)>;
 
-  OutboxWriter(runtime::EngineRunner& runner, size_t limit, Attach attach,
-               Detach detach)
+  OutboxWriter(CallbackServerContext* context, runtime::EngineRunner& runner,
+               size_t limit, Attach attach, Detach detach)
       : runner_(runner), detach_(std::move(detach)) {
     outbox_ = std::make_shared<Outbox>(
         limit, [this](const Message* m) { this->StartWrite(m); },
-        [this](const Status& s) { this->Finish(s); });
+        [this](const Status& s) { this->Finish(s); },
+        [context] { context->TryCancel(); });
     bool posted = runner_.Post([outbox = outbox_, attach = std::move(attach)](
                                    core::Engine& engine, core::Time now) {
       Status s = attach(outbox, engine, now);
@@ -138,13 +139,15 @@ class AgentSessionReactor final
     : public grpc::ServerBidiReactor<v1::AgentRequest, v1::AgentEvent> {
  public:
   // `bound_agent`: the only agent the session may log in as; empty: any.
-  AgentSessionReactor(runtime::EngineRunner& runner, SessionHub& hub,
+  AgentSessionReactor(CallbackServerContext* context,
+                      runtime::EngineRunner& runner, SessionHub& hub,
                       size_t limit, std::string bound_agent,
                       std::string principal)
       : runner_(runner), hub_(hub), id_(hub.NewSessionId()) {
     outbox_ = std::make_shared<AgentOutbox>(
         limit, [this](const v1::AgentEvent* m) { StartWrite(m); },
-        [this](const Status& s) { Finish(s); });
+        [this](const Status& s) { Finish(s); },
+        [context] { context->TryCancel(); });
     bool posted = runner_.Post(
         [&hub = hub_, id = id_, outbox = outbox_,
          bound = std::move(bound_agent),
@@ -378,7 +381,7 @@ grpc::ServerWriteReactor<v1::ContactUpdate>* ContactsService::WatchContact(
   std::string id = request->contact_id();
   SessionHub& hub = ctx_.hub;
   auto* writer = new OutboxWriter<v1::ContactUpdate>(
-      ctx_.runner, ctx_.stream_queue_limit,
+      context, ctx_.runner, ctx_.stream_queue_limit,
       [id, &hub, who = std::move(who)](std::shared_ptr<WatchOutbox> outbox,
                                        core::Engine& engine, core::Time now) {
         if (id.empty()) return Required("contact_id");
@@ -573,7 +576,7 @@ AgentsService::Connect(CallbackServerContext* context) {
         grpc::ServerBidiReactor<v1::AgentRequest, v1::AgentEvent>>(allowed);
   }
   return new AgentSessionReactor(
-      ctx_.runner, ctx_.hub, ctx_.stream_queue_limit,
+      context, ctx_.runner, ctx_.hub, ctx_.stream_queue_limit,
       who.unrestricted ? std::string() : who.agent_id, who.name);
 }
 
@@ -697,7 +700,7 @@ grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
   }
   SessionHub& hub = ctx_.hub;
   return new OutboxWriter<v1::Event>(
-      ctx_.runner, ctx_.stream_queue_limit,
+      context, ctx_.runner, ctx_.stream_queue_limit,
       [filter = std::move(filter), invalid, &hub](
           std::shared_ptr<EventOutbox> outbox, core::Engine&, core::Time) {
         if (!invalid.ok()) return invalid;

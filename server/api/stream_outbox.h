@@ -25,14 +25,17 @@ class StreamOutbox {
  public:
   enum class PushResult { kQueued, kConflated, kClosed, kFull };
 
-  // `start_write` and `finish` are the reactor's StartWrite and Finish; they
-  // are called without the outbox's lock held. `limit` bounds the messages
-  // queued and not yet written.
+  // `start_write` and `finish` are the reactor's StartWrite and Finish, and
+  // `cancel` its call's TryCancel (may be empty); they are called without
+  // the outbox's lock held. `limit` bounds the messages queued and not yet
+  // written.
   StreamOutbox(size_t limit, std::function<void(const Message*)> start_write,
-               std::function<void(const grpc::Status&)> finish)
+               std::function<void(const grpc::Status&)> finish,
+               std::function<void()> cancel = {})
       : limit_(limit),
         start_write_(std::move(start_write)),
-        finish_(std::move(finish)) {}
+        finish_(std::move(finish)),
+        cancel_(std::move(cancel)) {}
 
   // Queues a message. With a non-zero `conflate_tag`, a queued message with
   // the same tag that is not yet being written is replaced (a newer snapshot
@@ -65,7 +68,10 @@ class StreamOutbox {
   // Finishes the stream with `status` once the queued messages are written.
   void Close(const grpc::Status& status) { CloseImpl(status, false); }
   // Drops the queued messages and finishes with `status` as soon as no
-  // write is in flight.
+  // write is in flight. With the queue at its limit, the peer has stopped
+  // reading and its write in flight may wait for flow control forever: the
+  // call is cancelled, which ends that write, so that the stream finishes
+  // (the peer sees CANCELLED) and its slot and buffers are freed.
   void CloseNow(const grpc::Status& status) { CloseImpl(status, true); }
 
   // The reactor's OnWriteDone.
@@ -89,7 +95,7 @@ class StreamOutbox {
         write = &queue_.front().message;
       } else {
         writing_ = false;
-        finish = closing_ && !finished_;
+        finish = closing_ && !finished_ && !cancelling_;
         if (finish) {
           finished_ = true;
           status = status_;
@@ -117,6 +123,7 @@ class StreamOutbox {
 
   void CloseImpl(const grpc::Status& status, bool discard) {
     bool finish = false;
+    bool cancel = false;
     grpc::Status final_status;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -125,11 +132,34 @@ class StreamOutbox {
         closing_ = true;
         status_ = status;
       }
+      if (discard && writing_ && queue_.size() >= limit_ && cancel_ &&
+          !cancelled_) {
+        cancel = cancelling_ = cancelled_ = true;
+      }
       if (discard && queue_.size() > (writing_ ? 1u : 0u)) {
         // Keep only the message being written.
         queue_.resize(writing_ ? 1 : 0);
       }
-      if (!writing_) {
+      if (!writing_ && !cancelling_) {
+        finished_ = true;
+        finish = true;
+        final_status = status_;
+      }
+    }
+    if (finish) finish_(final_status);
+    if (cancel) Cancel();
+  }
+
+  // Cancels the call. Finish waits until the cancel returned: until
+  // Finish, gRPC keeps the call (and the context cancel_ uses) alive.
+  void Cancel() {
+    cancel_();
+    bool finish = false;
+    grpc::Status final_status;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancelling_ = false;
+      if (!writing_ && !finished_) {
         finished_ = true;
         finish = true;
         final_status = status_;
@@ -141,11 +171,14 @@ class StreamOutbox {
   const size_t limit_;
   const std::function<void(const Message*)> start_write_;
   const std::function<void(const grpc::Status&)> finish_;
+  const std::function<void()> cancel_;
   mutable std::mutex mu_;
   std::deque<Entry> queue_;
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
+  bool cancelling_ = false;  // cancel_ is running: Finish must wait
+  bool cancelled_ = false;
   grpc::Status status_;
 };
 

@@ -118,6 +118,8 @@ TEST(ConfigFileTest, ResolvesWithDefaultsAndOverrides) {
   EXPECT_EQ(resolved->server_limits.heartbeat_timeout, 10s);
   EXPECT_EQ(resolved->server_limits.max_agent_sessions, 20000);
   EXPECT_EQ(resolved->server_limits.reconnect_grace, 60s);
+  EXPECT_EQ(resolved->server_limits.keepalive_time, 20s);
+  EXPECT_EQ(resolved->server_limits.keepalive_timeout, 10s);
   EXPECT_EQ(resolved->engine_limits.max_attributes, 32);
 }
 
@@ -304,6 +306,29 @@ TEST(ConfigFileTest, NonPositiveLimitsAreNamed) {
   EXPECT_THAT(Message(s), HasSubstr("limits.max_live_contacts"));
 }
 
+TEST(ConfigFileTest, KeepaliveIsSetWithinOneSecondAndOneDay) {
+  auto config = ParseServerConfig(
+      "limits:\n  keepalive_time: 1s\n  keepalive_timeout: 2.5s\n", "yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto resolved = ResolveServerConfig(*config);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->server_limits.keepalive_time, 1s);
+  EXPECT_EQ(resolved->server_limits.keepalive_timeout, 2500ms);
+
+  absl::Status s = ResolveYaml("limits:\n  keepalive_time: 0.5s\n");
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Message(s),
+            "limits.keepalive_time: must be between 1s and 24h, not 0.500s");
+  s = ResolveYaml("limits:\n  keepalive_timeout: 0s\n");
+  EXPECT_EQ(Message(s),
+            "limits.keepalive_timeout: must be between 1s and 24h, not 0s");
+  s = ResolveYaml("limits:\n  keepalive_time: 86401s\n");
+  EXPECT_EQ(Message(s),
+            "limits.keepalive_time: must be between 1s and 24h, not 86401s");
+  s = ResolveYaml("limits:\n  keepalive_time: 20\n");
+  EXPECT_THAT(Message(s), HasSubstr("limits.keepalive_time"));
+}
+
 TEST(ConfigFileTest, LimitsReachTheEngine) {
   auto config = ParseServerConfig(
       "limits:\n  max_attributes: 4\n  max_attribute_value_bytes: 100\n"
@@ -370,6 +395,9 @@ TEST(ConfigFileTest, ExampleFileResolves) {
   EXPECT_EQ(resolved->server_limits.reconnect_grace, defaults.reconnect_grace);
   EXPECT_EQ(resolved->server_limits.shutdown_timeout,
             defaults.shutdown_timeout);
+  EXPECT_EQ(resolved->server_limits.keepalive_time, defaults.keepalive_time);
+  EXPECT_EQ(resolved->server_limits.keepalive_timeout,
+            defaults.keepalive_timeout);
   core::EngineLimits engine;
   EXPECT_EQ(resolved->engine_limits.idempotency_retention,
             engine.idempotency_retention);

@@ -171,12 +171,19 @@ inline std::unique_ptr<grpc::ClientContext> Deadline(
 class Desktop {
  public:
   Desktop(TestServer& server, std::string agent_id, bool own_channel = true)
-      : agent_id_(std::move(agent_id)) {
-    channel_ = own_channel
-                   ? grpc::CreateChannel(
-                         "127.0.0.1:" + std::to_string(server.server().port()),
-                         grpc::InsecureChannelCredentials())
-                   : server.channel();
+      : Desktop(own_channel
+                    ? grpc::CreateChannel(
+                          "127.0.0.1:" + std::to_string(server.server().port()),
+                          grpc::InsecureChannelCredentials())
+                    : server.channel(),
+                std::move(agent_id)) {}
+  // A desktop of a server at `target` ("127.0.0.1:PORT"), e.g. a ccrouted
+  // run as a child process.
+  Desktop(const std::string& target, std::string agent_id)
+      : Desktop(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+                std::move(agent_id)) {}
+  Desktop(std::shared_ptr<grpc::Channel> channel, std::string agent_id)
+      : agent_id_(std::move(agent_id)), channel_(std::move(channel)) {
     stub_ = v1::Agents::NewStub(channel_);
     stream_ = stub_->Connect(&context_);
     reader_ = std::thread([this] {

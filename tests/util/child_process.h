@@ -69,7 +69,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
-  // The process id while it runs, -1 after.
+  // The running process's id; -1 once it exited or was stopped.
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }
   std::string log() const { return ReadWholeFile(log_path_); }
