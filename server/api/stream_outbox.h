@@ -40,29 +40,14 @@ class StreamOutbox {
   // Queues a message. With a non-zero `conflate_tag`, a queued message with
   // the same tag that is not yet being written is replaced (a newer snapshot
   // makes an older one useless). kFull: over the limit, nothing queued;
-  // kClosed: the stream is closing or gone.
-  PushResult Push(Message message, int conflate_tag = 0) {
-    const Message* write = nullptr;
-    PushResult result;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closing_ || finished_) return PushResult::kClosed;
-      if (conflate_tag != 0 && !queue_.empty() &&
-          queue_.back().tag == conflate_tag &&
-          !(writing_ && queue_.size() == 1)) {
-        queue_.back().message = std::move(message);
-        return PushResult::kConflated;
-      }
-      if (queue_.size() >= limit_) return PushResult::kFull;
-      queue_.push_back({conflate_tag, std::move(message)});
-      result = PushResult::kQueued;
-      if (!writing_) {
-        writing_ = true;
-        write = &queue_.front().message;
-      }
-    }
-    if (write != nullptr) start_write_(write);
-    return result;
+  // kClosed: the stream is closing or gone. A message passed by reference
+  // is copied only when queued: one event fanned out to many streams costs
+  // nothing for those that are full or closed.
+  PushResult Push(Message&& message, int conflate_tag = 0) {
+    return PushImpl(std::move(message), conflate_tag);
+  }
+  PushResult Push(const Message& message, int conflate_tag = 0) {
+    return PushImpl(message, conflate_tag);
   }
 
   // Finishes the stream with `status` once the queued messages are written.
@@ -120,6 +105,31 @@ class StreamOutbox {
     int tag;
     Message message;
   };
+
+  template <typename M>
+  PushResult PushImpl(M&& message, int conflate_tag) {
+    const Message* write = nullptr;
+    PushResult result;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closing_ || finished_) return PushResult::kClosed;
+      if (conflate_tag != 0 && !queue_.empty() &&
+          queue_.back().tag == conflate_tag &&
+          !(writing_ && queue_.size() == 1)) {
+        queue_.back().message = std::forward<M>(message);
+        return PushResult::kConflated;
+      }
+      if (queue_.size() >= limit_) return PushResult::kFull;
+      queue_.push_back({conflate_tag, std::forward<M>(message)});
+      result = PushResult::kQueued;
+      if (!writing_) {
+        writing_ = true;
+        write = &queue_.front().message;
+      }
+    }
+    if (write != nullptr) start_write_(write);
+    return result;
+  }
 
   void CloseImpl(const grpc::Status& status, bool discard) {
     bool finish = false;

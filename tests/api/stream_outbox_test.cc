@@ -105,5 +105,34 @@ TEST(StreamOutboxTest, NoFinishWhileTheCancelRuns) {
   EXPECT_EQ(r.finishes[0].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+// Counts its copies.
+struct Counted {
+  static inline int copies = 0;
+  Counted() = default;
+  Counted(const Counted&) { copies++; }
+  Counted& operator=(const Counted&) {
+    copies++;
+    return *this;
+  }
+  Counted(Counted&&) = default;
+  Counted& operator=(Counted&&) = default;
+};
+
+TEST(StreamOutboxTest, AMessageIsCopiedOnlyWhenQueued) {
+  StreamOutbox<Counted> outbox(
+      1, [](const Counted*) {}, [](const grpc::Status&) {});
+  const Counted event;
+  Counted::copies = 0;
+  using R = StreamOutbox<Counted>::PushResult;
+  EXPECT_EQ(outbox.Push(event), R::kQueued);
+  EXPECT_EQ(Counted::copies, 1);
+  // Full: the engine thread pays nothing for a stream that stopped reading.
+  EXPECT_EQ(outbox.Push(event), R::kFull);
+  EXPECT_EQ(outbox.Push(event), R::kFull);
+  outbox.CloseNow(grpc::Status::OK);
+  EXPECT_EQ(outbox.Push(event), R::kClosed);
+  EXPECT_EQ(Counted::copies, 1);
+}
+
 }  // namespace
 }  // namespace ccroute::api
