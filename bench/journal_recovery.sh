@@ -5,7 +5,8 @@
 # for 100 s, so nearly all wait); the running centre is exported, ccrouted
 # is killed with SIGKILL and started again on the journal with that
 # configuration; prints its journal_recovered line (waiting, assigned, ms)
-# and the journal's size. Needs jq.
+# and the journal's size. Needs jq. Filling through the API takes over 10
+# minutes for 1M contacts: bench/journal_recovery_scale.sh fills directly.
 set -u
 build=${BUILD:-build}
 S=$build/server/ccrouted

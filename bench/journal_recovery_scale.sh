@@ -3,6 +3,8 @@
 # to fill:
 #   bench/journal_recovery_scale.sh [N ...]      (default 10000 100000 1000000)
 #   RUNS=5 CONFIG=deploy/ccrouted.example.yaml bench/journal_recovery_scale.sh 100000
+#   REFILL=0 CCROUTED=other/ccrouted bench/journal_recovery_scale.sh 1000000
+#     (another server binary on the journal filled by the previous run)
 # For each N, ccroute-journal-fill writes N live contacts into a new journal
 # through the server's own write path (the engine creates each contact, the
 # journal observer writes it; queues of CONFIG, the built-in configuration
@@ -24,7 +26,7 @@
 # (the fill, then the copy, just wrote the files).
 set -u
 build=${BUILD:-build}
-S=$build/server/ccrouted
+S=${CCROUTED:-$build/server/ccrouted}
 F=$build/bench/ccroute-journal-fill
 C=$build/client/ccroute
 runs=${RUNS:-3}
@@ -41,10 +43,13 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 for n in "$@"; do
   d=$out/scale$n
-  rm -rf "$d"; mkdir -p "$d"
-  $F --data-dir "$d/filled" --contacts "$n" "${config_flag[@]}" --json > "$d/fill.json" || exit 1
+  if [[ ${REFILL:-1} == 1 || ! -f $d/fill.json ]]; then
+    rm -rf "$d"; mkdir -p "$d"
+    $F --data-dir "$d/filled" --contacts "$n" "${config_flag[@]}" --json > "$d/fill.json" || exit 1
+  fi
+  rm -f "$d/runs"
   live=$(jq .live "$d/fill.json")
-  echo "N=$n load average $(cut -d' ' -f1-3 /proc/loadavg), nproc $(nproc), $(date -I)"
+  echo "N=$n load average $(cut -d' ' -f1-3 /proc/loadavg), nproc $(nproc), $(date -I), $S"
   echo "N=$n fill: $(jq -c '{live, waiting, scheduled, refused, seconds, journal_bytes}' "$d/fill.json")"
   for r in $(seq "$runs"); do
     rm -rf "$d/run" "$d/log$r"; cp -a "$d/filled" "$d/run"; sync

@@ -46,7 +46,8 @@
 //
 // Corruption. Opening runs RocksDB's point-in-time WAL recovery: a torn or
 // damaged tail ends the replay at the last intact batch, and what it
-// skipped is reported (RecoveredState::problems). A damaged table or
+// skipped is reported (RecoveredState::problems, and in bytes
+// RecoveredState::wal_bytes_dropped). A damaged table or
 // manifest is repaired (salvaging every readable key) rather than refusing
 // to start; a value that does not decode is dropped and counted. Nothing in
 // recovery trusts the bytes it reads.
