@@ -380,12 +380,13 @@ absl::StatusOr<std::unique_ptr<RocksDbJournal>> RocksDbJournal::Open(
     // refuse to start.
     state->open_problems.push_back("open: " + s.ToString() +
                                    "; repairing the journal");
+    // A repair cannot say what it lost in bytes.
+    db_options.wal_filter = nullptr;
     rocksdb::Status r = rocksdb::RepairDB(dir, db_options);
     if (!r.ok()) {
       state->open_problems.push_back("repair: " + r.ToString());
     }
     state->repaired = true;
-    db_options.wal_filter = nullptr;
     s = rocksdb::DB::Open(db_options, dir, &db);
   }
   log->Stop();

@@ -12,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ccroute/v1/contacts.grpc.pb.h"
@@ -69,7 +71,7 @@ struct Damage {
   }
   // The damaged places in a log of `size` bytes after the damage: the
   // flips, and the end if it was cut.
-  std::vector<uintmax_t> points(uintmax_t size) const {
+  std::vector<uintmax_t> Points(uintmax_t size) const {
     std::vector<uintmax_t> out;
     if (cut) out.push_back(size);
     for (const auto& [at, bit] : flips) out.push_back(at);
@@ -209,7 +211,7 @@ void CcroutedOnDamagedJournalTest::RunCase(int seed) {
     if (*dropped > 0) {
       const uintmax_t replayed = left - static_cast<uintmax_t>(*dropped);
       bool at_damage = false;
-      for (uintmax_t at : damage.points(left)) {
+      for (uintmax_t at : damage.Points(left)) {
         at_damage |= replayed <= at && at < replayed + 1024;
       }
       EXPECT_TRUE(at_damage) << "the replay ended at " << replayed << "\n"
