@@ -165,6 +165,56 @@ TEST(ServerTest, SecondSessionForAnAgentReplacesTheFirst) {
   EXPECT_FALSE(first.NextOffer(200ms).has_value());
 }
 
+// Found by rpc_fuzz: the Acks of requests still waiting for the engine
+// thread when the desktop closed its side were dropped, and the stream
+// finished OK without them.
+TEST(ServerTest, DesktopClosingItsSideRightAwayStillGetsEveryAck) {
+  TestServer server({Queue("sales")}, {Agent("a1")});
+  // Hold the engine thread, so that the requests and the half-close all
+  // reach the server before any request is carried out.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  server.server().runner().Post(
+      [released](core::Engine&, core::Time) { released.wait(); });
+
+  auto stub = v1::Agents::NewStub(server.channel());
+  auto context = Deadline();
+  auto stream = stub->Connect(context.get());
+  std::vector<v1::AgentRequest> requests(4);
+  requests[0].mutable_login()->set_agent_id("a1");
+  requests[1].mutable_ready();
+  requests[2].mutable_heartbeat();
+  requests[3].mutable_logout();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].set_request_id("r" + std::to_string(i));
+    ASSERT_TRUE(stream->Write(requests[i]));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  // Wait until the server has read the requests and the end of the stream:
+  // each queues a command behind the held one (the session's start, each
+  // request, then the close; a server that closes at once queues the
+  // session's end instead).
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  auto& runner = server.server().runner();
+  while (runner.pending_commands() <
+             static_cast<int64_t>(requests.size()) + 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  release.set_value();
+
+  std::set<std::string> acked;
+  v1::AgentEvent event;
+  while (stream->Read(&event)) {
+    if (event.has_ack()) {
+      EXPECT_EQ(event.ack().code(), 0) << event.ack().message();
+      acked.insert(event.ack().request_id());
+    }
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(acked, (std::set<std::string>{"r0", "r1", "r2", "r3"}));
+}
+
 TEST(ServerTest, RetriedCreateYieldsExactlyOneContact) {
   TestServer server({Queue("sales")}, {});
   std::vector<std::thread> gateways;
