@@ -71,6 +71,9 @@ class Server {
   // Blocks until Shutdown has completed.
   void Wait();
 
+  // The gRPC server, e.g. for an in-process channel (tests, fuzzers):
+  // grpc_server().InProcessChannel(args). Valid until Shutdown.
+  grpc::Server& grpc_server() { return *server_; }
   runtime::EngineRunner& runner() { return runner_; }
   SessionHub& hub() { return hub_; }
   // What the start found in the journal; empty without one.
