@@ -1,11 +1,11 @@
 // libFuzzer target: arbitrary bytes as ccroute's gRPC requests. One real
 // server (api::Server: authorization, validation, conversion, the session
-// hub and the engine thread) runs with a small configuration and token
-// authentication (replaced by a fresh one every kInputsPerServer inputs);
-// each input is decoded into a sequence of calls (rpc_fuzz_input.h) whose
-// raw request bytes are sent with a grpc::GenericStub over the server's
-// in-process channel, so that the server's own parsing and everything after
-// it sees them.
+// hub, the engine thread and the journal) runs with a small configuration
+// and token authentication (replaced by a fresh one every kInputsPerServer
+// inputs). Each input is decoded into a sequence of calls (rpc_fuzz_input.h)
+// whose raw request bytes are sent with a grpc::GenericStub over the
+// server's in-process channel, so that the server's own parsing and
+// everything after it sees them.
 //
 // Streams: a server stream waits for its first message (or for the hub to
 // register it). Without the keep-open bit, it is then cancelled, and
@@ -27,11 +27,14 @@
 //
 // CCROUTE_RPC_FUZZ_STATS=1 prints, at exit, the calls made per method and
 // status code. CCROUTE_RPC_FUZZ_LOG_LEVEL=debug|info|warning shows the
-// server's log (default: errors only).
+// server's log (default: errors only). CCROUTE_RPC_FUZZ_JOURNAL=0 runs the
+// server memory only; by default its journal (RocksDB, durability "none")
+// lives in a temporary directory, removed at exit (left behind by a crash).
 #include <google/protobuf/message.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/server_interceptor.h>
+#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -39,6 +42,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -224,6 +228,10 @@ struct Fixture {
   grpc::CompletionQueue cq;
   bool print_stats = false;
   Stats stats;
+  // Where each server's journal goes (one directory per server, removed
+  // with it); empty: memory only.
+  std::filesystem::path journal_root;
+  int servers_started = 0;
 };
 
 Fixture* fixture = nullptr;
@@ -254,8 +262,17 @@ void PrintStats() {
   }
 }
 
-// A server on the configuration and a stub on its in-process channel.
+std::filesystem::path JournalDir(int server) {
+  return fixture->journal_root / ("server-" + std::to_string(server));
+}
+
+// A server on the configuration, with a journal in a fresh directory, and a
+// stub on its in-process channel.
 void StartServer() {
+  if (!fixture->journal_root.empty()) {
+    fixture->config.journal.data_dir =
+        JournalDir(++fixture->servers_started).string();
+  }
   ccroute::api::ServerHooks hooks;
   hooks.observers.push_back(&fixture->tracker);
   hooks.interceptors.push_back(
@@ -272,12 +289,19 @@ void StartServer() {
 void RestartServer() {
   fixture->stub.reset();
   fixture->server.reset();
+  if (!fixture->journal_root.empty()) {
+    std::filesystem::remove_all(JournalDir(fixture->servers_started));
+  }
   StartServer();
 }
 
 void StopServer() {
   PrintStats();
   fixture->server->Shutdown();
+  if (!fixture->journal_root.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(fixture->journal_root, ignored);
+  }
   // The rest (the channel, the completion queue, gRPC itself) goes with the
   // process; tearing gRPC down from an atexit handler is not supported.
 }
@@ -789,7 +813,18 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   auto& config = fixture->config;
   // The server needs a port; the calls come over the in-process channel.
   config.listen = "127.0.0.1:0";
-  config.journal.enabled = false;
+  // The journal as ccrouted runs it by default, without fsync: creates,
+  // cancels and updates are answered once it holds them.
+  const char* journal = std::getenv("CCROUTE_RPC_FUZZ_JOURNAL");
+  config.journal.enabled = journal == nullptr || std::string(journal) != "0";
+  if (config.journal.enabled) {
+    std::string root =
+        (std::filesystem::temp_directory_path() / "rpc_fuzz-journal-XXXXXX")
+            .string();
+    if (::mkdtemp(root.data()) == nullptr) Die("cannot make a journal dir");
+    fixture->journal_root = root;
+    config.journal.durability = "none";
+  }
   config.engine_limits.idempotency_retention = kIdempotencyRetention;
   config.security.auth.enabled = true;
   for (const Credential& c : kCredentials) {
