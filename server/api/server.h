@@ -43,8 +43,9 @@ struct ServerHooks {
   std::function<void(const absl::Status&)> on_journal_failure;
 };
 
-// Sends gRPC's own log lines to the JSON log (runtime/log.h), so that every
-// line on stderr is one JSON object. Call once, before starting servers.
+// Sends gRPC's and protobuf's own log lines to the JSON log (runtime/log.h),
+// so that every line on stderr is one JSON object. Call once, before
+// starting servers.
 void RouteGrpcLogsToJson();
 
 class Server {

@@ -1,10 +1,13 @@
 // ccrouted over loopback: gateways, agent desktops, watchers and
 // supervisors against a real server on port 0.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <set>
 
@@ -327,6 +330,49 @@ TEST(ServerTest, MalformedRequestsAreRefusedAndChangeNothing) {
   EXPECT_EQ(c1.state(), v1::CONTACT_STATE_OFFERED);
   EXPECT_EQ(c1.agent_id(), "a1");
   EXPECT_TRUE(server.CheckInvariants().ok());
+}
+
+// Found by rpc_fuzz: a request with a string field that is not UTF-8 made
+// protobuf write a plain-text error line to stderr, where every line is one
+// JSON object; any client, even without credentials, could fill the log
+// with them.
+TEST(ServerTest, RequestThatIsNotUtf8IsLoggedAsJson) {
+  api::RouteGrpcLogsToJson();  // as ccrouted does
+  TestServer server({Queue("sales")}, {});
+  std::string path = ::testing::TempDir() + "/not_utf8_stderr.log";
+  std::fflush(stderr);
+  int saved = ::dup(2);
+  int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  ::dup2(file, 2);
+  ::close(file);
+
+  // A CreateContactRequest whose queue (field 2) is the byte 0xff.
+  grpc::GenericStub stub(server.channel());
+  const char bytes[] = {0x0a, 0x02, 'c', '1', 0x12, 0x01, '\xff'};
+  grpc::Slice slice(bytes, sizeof(bytes));
+  grpc::ByteBuffer request(&slice, 1), response;
+  auto context = Deadline();
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(context.get(), "/ccroute.v1.Contacts/CreateContact",
+                 grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status status = done.get_future().get();
+
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  EXPECT_FALSE(status.ok());
+  std::ifstream log(path);
+  std::string line;
+  bool named = false;
+  while (std::getline(log, line)) {
+    EXPECT_TRUE(line.starts_with("{") && line.ends_with("}")) << line;
+    named =
+        named || line.find("CreateContactRequest.queue") != std::string::npos;
+  }
+  EXPECT_TRUE(named) << "no log line names the field";
+  EXPECT_EQ(server.LiveContacts(), 0u);
 }
 
 TEST(ServerTest, WatcherSeesItsPositionImprove) {
