@@ -1,5 +1,6 @@
 #include "server/api/server.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -61,6 +62,19 @@ void RouteGrpcLogsToJson() {
                  {{"file", args->file},
                   {"line", args->line},
                   {"message", args->message}});
+  });
+  // Protobuf's too: a request with a string field that is not UTF-8 makes
+  // it log an error (naming the field) before any ccroute code runs.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel severity,
+                                     const char* file, int line,
+                                     const std::string& message) {
+    runtime::LogLevel level = severity == google::protobuf::LOGLEVEL_FATAL
+                                  ? runtime::LogLevel::kError
+                              : severity == google::protobuf::LOGLEVEL_INFO
+                                  ? runtime::LogLevel::kInfo
+                                  : runtime::LogLevel::kWarning;
+    runtime::Log(level, "protobuf",
+                 {{"file", file}, {"line", line}, {"message", message}});
   });
 }
 

@@ -43,8 +43,9 @@ struct ServerHooks {
   std::function<void(const absl::Status&)> on_journal_failure;
 };
 
-// Sends gRPC's own log lines to the JSON log (runtime/log.h), so that every
-// line on stderr is one JSON object. Call once, before starting servers.
+// Sends gRPC's and protobuf's own log lines to the JSON log (runtime/log.h),
+// so that every line on stderr is one JSON object. Call once, before
+// starting servers.
 void RouteGrpcLogsToJson();
 
 class Server {
@@ -71,6 +72,9 @@ class Server {
   // Blocks until Shutdown has completed.
   void Wait();
 
+  // The gRPC server, e.g. for an in-process channel (tests, fuzzers):
+  // grpc_server().InProcessChannel(args). Valid until Shutdown.
+  grpc::Server& grpc_server() { return *server_; }
   runtime::EngineRunner& runner() { return runner_; }
   SessionHub& hub() { return hub_; }
   // What the start found in the journal; empty without one.

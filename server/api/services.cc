@@ -163,8 +163,13 @@ class AgentSessionReactor final
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      // The desktop closed its side (or the stream broke): finish ours.
-      outbox_->Close(Status::OK);
+      // The desktop closed its side (or the stream broke): finish ours once
+      // the requests read before are answered. They wait on the engine
+      // thread, so the close waits there too, behind them.
+      bool posted = runner_.Post([outbox = outbox_](core::Engine&, core::Time) {
+        outbox->Close(Status::OK);
+      });
+      if (!posted) outbox_->CloseNow(kShuttingDown);
       return;
     }
     bool posted = runner_.Post([&hub = hub_, id = id_, request = request_](

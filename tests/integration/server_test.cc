@@ -1,10 +1,13 @@
 // ccrouted over loopback: gateways, agent desktops, watchers and
 // supervisors against a real server on port 0.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <set>
 
@@ -165,6 +168,56 @@ TEST(ServerTest, SecondSessionForAnAgentReplacesTheFirst) {
   EXPECT_FALSE(first.NextOffer(200ms).has_value());
 }
 
+// Found by rpc_fuzz: the Acks of requests still waiting for the engine
+// thread when the desktop closed its side were dropped, and the stream
+// finished OK without them.
+TEST(ServerTest, DesktopClosingItsSideRightAwayStillGetsEveryAck) {
+  TestServer server({Queue("sales")}, {Agent("a1")});
+  // Hold the engine thread, so that the requests and the half-close all
+  // reach the server before any request is carried out.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  server.server().runner().Post(
+      [released](core::Engine&, core::Time) { released.wait(); });
+
+  auto stub = v1::Agents::NewStub(server.channel());
+  auto context = Deadline();
+  auto stream = stub->Connect(context.get());
+  std::vector<v1::AgentRequest> requests(4);
+  requests[0].mutable_login()->set_agent_id("a1");
+  requests[1].mutable_ready();
+  requests[2].mutable_heartbeat();
+  requests[3].mutable_logout();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].set_request_id("r" + std::to_string(i));
+    ASSERT_TRUE(stream->Write(requests[i]));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  // Wait until the server has read the requests and the end of the stream:
+  // each queues a command behind the held one (the session's start, each
+  // request, then the close; a server that closes at once queues the
+  // session's end instead).
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  auto& runner = server.server().runner();
+  while (runner.pending_commands() <
+             static_cast<int64_t>(requests.size()) + 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  release.set_value();
+
+  std::set<std::string> acked;
+  v1::AgentEvent event;
+  while (stream->Read(&event)) {
+    if (event.has_ack()) {
+      EXPECT_EQ(event.ack().code(), 0) << event.ack().message();
+      acked.insert(event.ack().request_id());
+    }
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(acked, (std::set<std::string>{"r0", "r1", "r2", "r3"}));
+}
+
 TEST(ServerTest, RetriedCreateYieldsExactlyOneContact) {
   TestServer server({Queue("sales")}, {});
   std::vector<std::thread> gateways;
@@ -277,6 +330,49 @@ TEST(ServerTest, MalformedRequestsAreRefusedAndChangeNothing) {
   EXPECT_EQ(c1.state(), v1::CONTACT_STATE_OFFERED);
   EXPECT_EQ(c1.agent_id(), "a1");
   EXPECT_TRUE(server.CheckInvariants().ok());
+}
+
+// Found by rpc_fuzz: a request with a string field that is not UTF-8 made
+// protobuf write a plain-text error line to stderr, where every line is one
+// JSON object; any client, even without credentials, could fill the log
+// with them.
+TEST(ServerTest, RequestThatIsNotUtf8IsLoggedAsJson) {
+  api::RouteGrpcLogsToJson();  // as ccrouted does
+  TestServer server({Queue("sales")}, {});
+  std::string path = ::testing::TempDir() + "/not_utf8_stderr.log";
+  std::fflush(stderr);
+  int saved = ::dup(2);
+  int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(file, 0);
+  ::dup2(file, 2);
+  ::close(file);
+
+  // A CreateContactRequest whose queue (field 2) is the byte 0xff.
+  grpc::GenericStub stub(server.channel());
+  const char bytes[] = {0x0a, 0x02, 'c', '1', 0x12, 0x01, '\xff'};
+  grpc::Slice slice(bytes, sizeof(bytes));
+  grpc::ByteBuffer request(&slice, 1), response;
+  auto context = Deadline();
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(context.get(), "/ccroute.v1.Contacts/CreateContact",
+                 grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status status = done.get_future().get();
+
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  EXPECT_FALSE(status.ok());
+  std::ifstream log(path);
+  std::string line;
+  bool named = false;
+  while (std::getline(log, line)) {
+    EXPECT_TRUE(line.starts_with("{") && line.ends_with("}")) << line;
+    named =
+        named || line.find("CreateContactRequest.queue") != std::string::npos;
+  }
+  EXPECT_TRUE(named) << "no log line names the field";
+  EXPECT_EQ(server.LiveContacts(), 0u);
 }
 
 TEST(ServerTest, WatcherSeesItsPositionImprove) {
