@@ -95,6 +95,9 @@ struct EngineLimits {
   int max_contact_requirements = 8;
   int max_priority = 1000;
   size_t max_live_contacts = 2'000'000;
+  // Distinct skill names in use: held by live agents, live queues (any
+  // escalation step) and live contacts' own requirements. Names nothing
+  // holds any more are freed when a new name would pass the limit.
   size_t max_skills = 10'000;
   // Distinct (queue, channel, requirements) combinations kept; empty ones
   // are swept when the limit is reached.

@@ -67,6 +67,7 @@ ReqList Merge(const ReqList& base, const ReqList& extra) {
 
 Engine::Impl::Impl(EngineLimits l, RoutingPolicy p) : limits(l), policy(p) {
   skill_names.push_back("*");  // kAnySkill
+  skill_refs.push_back(0);
 }
 
 TimerKey Engine::Impl::Arm(Time when, TimerAction action) {
@@ -218,16 +219,46 @@ void Engine::Impl::Fire(const TimerAction& action) {
 SkillId Engine::Impl::InternName(std::string_view name) {
   auto it = skill_ids.find(name);
   if (it != skill_ids.end()) return it->second;
-  SkillId id = static_cast<SkillId>(skill_names.size());
-  skill_names.emplace_back(name);
+  SkillId id;
+  if (!free_skill_ids.empty()) {
+    id = free_skill_ids.back();
+    free_skill_ids.pop_back();
+    skill_names[id] = std::string(name);
+  } else {
+    id = static_cast<SkillId>(skill_names.size());
+    skill_names.emplace_back(name);
+    skill_refs.push_back(0);
+  }
   skill_ids.emplace(std::string(name), id);
   return id;
 }
 
-bool Engine::Impl::CanIntern(const std::vector<std::string_view>& names) const {
+bool Engine::Impl::CanIntern(const std::vector<std::string_view>& names) {
   size_t fresh = 0;
   for (std::string_view n : names) fresh += skill_ids.contains(n) ? 0 : 1;
-  return skill_names.size() - 1 + fresh <= limits.max_skills;
+  if (SkillsInUse() + fresh <= limits.max_skills) return true;
+  FreeUnheldSkills();
+  return SkillsInUse() + fresh <= limits.max_skills;
+}
+
+void Engine::Impl::HoldSkills(const ReqList& reqs, int sign) {
+  for (const Req& r : reqs) {
+    assert(r.skill != kAnySkill && r.skill < skill_refs.size());
+    assert(sign > 0 || skill_refs[r.skill] > 0);
+    skill_refs[r.skill] += sign;
+  }
+}
+
+void Engine::Impl::FreeUnheldSkills() {
+  // Empty classes still hold their requirements' names.
+  SweepClasses(false);
+  for (SkillId id = 1; id < skill_names.size(); ++id) {
+    if (skill_refs[id] != 0 || skill_names[id].empty()) continue;
+    // Nothing holds it, so no agent is indexed or rostered under it.
+    skill_ids.erase(skill_names[id]);
+    skill_names[id].clear();
+    free_skill_ids.push_back(id);
+  }
 }
 
 absl::StatusOr<ReqList> Engine::Impl::Intern(
@@ -292,6 +323,7 @@ Index Engine::Impl::GetOrCreateClass(Index queue, Channel channel, ReqList reqs,
   k = ContactClass{};
   k.live = true;
   k.key = key;
+  HoldSkills(k.key.reqs, +1);
   // The primary skill is the class's own version of the requirement.
   k.primary = {kAnySkill, kMaxSkillLevel};
   for (const Req& r : k.key.reqs) {
@@ -380,6 +412,7 @@ void Engine::Impl::SweepClasses(bool only_dead_queues) {
     assert(k.waiting.empty());
     class_by_key.erase(k.key);
     k.live = false;
+    HoldSkills(k.key.reqs, -1);
     k.key.reqs.clear();
     k.available_agents = 0;
     RefreshHead(i);
@@ -670,6 +703,7 @@ Index Engine::Impl::NewContact(const ContactRequest& r, Index queue,
   c.channel = r.channel;
   c.priority = r.priority;
   c.extra = std::move(extra);
+  HoldSkills(c.extra, +1);
   c.extra_named = r.requirements;
   c.customer_id = r.customer_id;
   c.attributes = r.attributes;
@@ -975,6 +1009,7 @@ void Engine::Impl::EndContact(Index ci, EndReason reason) {
                       return x.contact == ci && x.seq == c.seq;
                     });
   }
+  HoldSkills(c.extra, -1);
   c = Contact{};
   free_contacts.push_back(ci);
   live_contact_count--;
@@ -1413,6 +1448,7 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
   }
   q.live = true;
   q.config = config;
+  for (const ReqList& reqs : q.step_reqs) s.HoldSkills(reqs, -1);
   q.step_reqs.clear();
   q.step_primary.clear();
   auto [base, base_primary] = intern_step(config.requirements);
@@ -1423,6 +1459,7 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
     q.step_reqs.push_back(reqs);
     q.step_primary.push_back(primary);
   }
+  for (const ReqList& reqs : q.step_reqs) s.HoldSkills(reqs, +1);
   q.class_cache.assign(q.step_reqs.size(), {});
   for (auto& row : q.class_cache) row.fill(kNone);
   if (config.agent_selection == AgentSelection::kLeastOccupied) {
@@ -1495,6 +1532,10 @@ absl::Status Engine::DeleteQueue(std::string_view name, Time now) {
                     " contacts; cancel or transfer them first"));
   }
   q.live = false;
+  for (const ReqList& reqs : q.step_reqs) s.HoldSkills(reqs, -1);
+  q.step_reqs.clear();
+  q.step_primary.clear();
+  q.class_cache.clear();
   s.queue_by_name.erase(it);
   s.SweepClasses(true);
   return absl::OkStatus();
@@ -1545,11 +1586,14 @@ absl::Status Engine::UpsertAgentProfile(const AgentProfile& profile, Time now) {
   if (ready) s.AddReadyContribution(ai, -1);
   a.profile = profile;
   s.RemoveFromSkillRoster(ai);
-  a.skills.clear();
+  ReqList skills;
   for (const Skill& k : profile.skills) {
-    a.skills.push_back({s.InternName(k.name), k.level});
+    skills.push_back({s.InternName(k.name), k.level});
   }
-  std::sort(a.skills.begin(), a.skills.end());
+  std::sort(skills.begin(), skills.end());
+  s.HoldSkills(skills, +1);
+  s.HoldSkills(a.skills, -1);
+  a.skills = std::move(skills);
   s.AddToSkillRoster(ai);
   s.RebuildEligibleClasses(ai);
   if (ready) s.AddReadyContribution(ai, +1);
@@ -1586,6 +1630,9 @@ absl::Status Engine::DeleteAgentProfile(std::string_view id, Time now) {
   // Slots of deleted agents are not reused, so stale references (declines)
   // can never point at another agent.
   s.RemoveFromSkillRoster(it->second);
+  s.HoldSkills(a.skills, -1);
+  a.skills.clear();
+  a.indexed_skills.clear();  // offline: nothing is indexed
   a.live = false;
   a.eligible_classes.clear();
   a.declined.clear();
@@ -1683,10 +1730,10 @@ absl::StatusOr<ContactView> Engine::CreateContact(const ContactRequest& r,
                                             q->config.overflow_queue, "'")));
     }
     target = overflow;
-    q->totals.overflowed++;
   }
   auto extra = s.Intern(r.requirements);
   if (!extra.ok()) return extra.status();
+  if (target != q) q->totals.overflowed++;
 
   Index qi = s.queue_by_name.at(target->config.name);
   Index ci = s.NewContact(r, qi, *std::move(extra), s.now);
@@ -1809,6 +1856,8 @@ absl::Status Engine::UpdateContact(
   }
   if (priority) c.priority = *priority;
   if (requirements) {
+    s.HoldSkills(extra, +1);
+    s.HoldSkills(c.extra, -1);
     c.extra = std::move(extra);
     c.extra_named = *requirements;
   }

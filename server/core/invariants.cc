@@ -382,6 +382,63 @@ absl::Status Engine::Impl::CheckInvariants() const {
   CHECK_OR_RETURN(rostered == held, "skill rosters hold ", rostered,
                   " entries for ", held, " skills");
 
+  // Each skill id is held by exactly what counts in skill_refs; a free id
+  // has no name, no holder and nobody indexed or rostered under it.
+  std::vector<uint32_t> refs(skill_names.size(), 0);
+  auto hold = [&](const detail::ReqList& reqs) {
+    for (const detail::Req& r : reqs) {
+      if (r.skill < refs.size()) refs[r.skill]++;
+    }
+  };
+  for (const Agent& a : agents) {
+    if (a.live) hold(a.skills);
+  }
+  for (const auto& q : queues) {
+    if (!q || !q->live) continue;
+    for (const detail::ReqList& reqs : q->step_reqs) hold(reqs);
+  }
+  for (const Contact& c : contacts) {
+    if (c.live) hold(c.extra);
+  }
+  for (const ContactClass& k : classes) {
+    if (k.live) hold(k.key.reqs);
+  }
+  CHECK_OR_RETURN(skill_refs.size() == skill_names.size(), "skill_refs size");
+  CHECK_OR_RETURN(refs[detail::kAnySkill] == 0, "a list holds skill '*'");
+  std::vector<bool> is_free(skill_names.size(), false);
+  for (detail::SkillId id : free_skill_ids) {
+    CHECK_OR_RETURN(
+        id != detail::kAnySkill && id < skill_names.size() && !is_free[id],
+        "free skill id ", id);
+    is_free[id] = true;
+  }
+  for (detail::SkillId k = 1; k < skill_names.size(); ++k) {
+    CHECK_OR_RETURN(refs[k] == skill_refs[k], "skill ", skill_names[k],
+                    " held ", refs[k], " times, counted ", skill_refs[k]);
+    if (!is_free[k]) {
+      auto it = skill_ids.find(skill_names[k]);
+      CHECK_OR_RETURN(
+          !skill_names[k].empty() && it != skill_ids.end() && it->second == k,
+          "skill ", k, " '", skill_names[k], "' not interned");
+      continue;
+    }
+    CHECK_OR_RETURN(skill_names[k].empty() && refs[k] == 0, "free skill id ", k,
+                    " named '", skill_names[k], "' or held");
+    CHECK_OR_RETURN(k >= agents_by_skill.size() || agents_by_skill[k].empty(),
+                    "free skill id ", k, " has a roster");
+    for (const auto& by_channel : agent_index) {
+      for (const auto& by_skill : by_channel) {
+        if (k >= by_skill.size()) continue;
+        for (const auto& set : by_skill[k].by_level) {
+          CHECK_OR_RETURN(set.empty(), "free skill id ", k, " is indexed");
+        }
+      }
+    }
+  }
+  CHECK_OR_RETURN(
+      skill_ids.size() + 1 + free_skill_ids.size() == skill_names.size(),
+      "skill_ids holds ", skill_ids.size(), " names");
+
   // No agent sits available beside a contact it could take.
   for (Index ci = 0; ci < contacts.size(); ++ci) {
     const Contact& c = contacts[ci];

@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -252,6 +253,11 @@ class EngineDriver {
       limits_.max_requirement_classes = 16;
       limits_.stats_window = 2min;
       limits_.stats_window_buckets = 4;
+      // The world's five skill names and three more: contacts that ask
+      // for rare skills compete for them, and names nothing holds any more
+      // must be freed for new ones.
+      limits_.max_skills = 8;
+      rare_skills_ = true;
     }
     policy_ = RandomPolicy();
     engine_ = std::make_unique<Engine>(limits_, policy_);
@@ -539,7 +545,41 @@ class EngineDriver {
       const SkillRequirement& o = src_.Pick(kOptions);
       out[o.skill] = o.min_level;
     }
+    if (rare_skills_ && src_.Percent(15)) {
+      out[Str("rare", src_.Below(6))] = static_cast<int>(src_.Range(1, 9));
+    }
     return out;
+  }
+  // Whether the engine can intern `names` within limits_.max_skills: the
+  // names live agents, live queues (any step) and live contacts hold, with
+  // `names`, are at most that many.
+  bool SkillNamesFit(const std::vector<std::string>& names) const {
+    std::set<std::string> held(names.begin(), names.end());
+    for (const auto& [id, a] : agents_) {
+      if (!a.exists) continue;
+      for (const Skill& k : a.profile.skills) held.insert(k.name);
+    }
+    for (const auto& [name, q] : queues_) {
+      for (const SkillRequirement& r : q.requirements) held.insert(r.skill);
+      for (const EscalationStep& step : q.escalation) {
+        for (const SkillRequirement& r : step.requirements) {
+          held.insert(r.skill);
+        }
+      }
+    }
+    for (const auto& [id, c] : contacts_) {
+      for (const auto& [skill, level] : c.extra) held.insert(skill);
+    }
+    return held.size() <= limits_.max_skills;
+  }
+  static std::vector<std::string> Names(const std::map<std::string, int>& m) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : m) out.push_back(k);
+    return out;
+  }
+  static bool RefusedForSkillNames(const absl::Status& s) {
+    return s.code() == absl::StatusCode::kResourceExhausted &&
+           s.message().find("distinct skill names") != std::string_view::npos;
   }
   static std::string ReqsText(const std::map<std::string, int>& m) {
     std::string out;
@@ -672,9 +712,20 @@ class EngineDriver {
             r.not_before ? Str(*r.not_before) : std::string());
 
     size_t live_before = engine_->live_contacts();
+    bool names_fit = SkillNamesFit(Names(extra));
     auto v = engine_->CreateContact(r, now_);
     if (invalid) expect_ok = false;
+    if (RefusedForSkillNames(v.status()) && names_fit) {
+      return Fail(
+          Str("create refused for skill names; the model holds few "
+              "enough for ",
+              ReqsText(extra), ": ", v.status()));
+    }
     if (!v.ok()) return v.status();
+    if (v->created && !names_fit) {
+      return Fail(Str("create made a contact with ", ReqsText(extra),
+                      " beyond max_skills ", limits_.max_skills));
+    }
 
     bool live = contacts_.contains(r.id);
     auto eit = ended_.find(r.id);
@@ -766,9 +817,10 @@ class EngineDriver {
                       " prio=", priority ? Str(*priority) : std::string("="),
                       " req=", reqs ? ReqsText(*reqs) : std::string("="));
     auto it = contacts_.find(id);
-    expect_ok =
-        it != contacts_.end() && (it->second.state == ContactState::kQueued ||
-                                  it->second.state == ContactState::kScheduled);
+    expect_ok = it != contacts_.end() &&
+                (it->second.state == ContactState::kQueued ||
+                 it->second.state == ContactState::kScheduled) &&
+                (!reqs || SkillNamesFit(Names(*reqs)));
     std::optional<std::vector<SkillRequirement>> req_list;
     if (reqs) req_list = ToReqs(*reqs);
     auto s = engine_->UpdateContact(id, priority, req_list, now_);
@@ -987,7 +1039,9 @@ class EngineDriver {
     int voice = load[static_cast<int>(Channel::kVoice)] +
                 load[static_cast<int>(Channel::kCallback)];
     fits &= !(p.voice_blocks_other_channels && voice > 0 && voice < total);
-    expect_ok = any && fits;
+    std::vector<std::string> names;
+    for (const Skill& k : p.skills) names.push_back(k.name);
+    expect_ok = any && SkillNamesFit(names) && fits;
     auto s = engine_->UpsertAgentProfile(p, now_);
     if (s.ok()) {
       ShadowAgent& a = agents_[id];
@@ -1087,7 +1141,14 @@ class EngineDriver {
         if (c.queue == name && !q.TakesChannel(c.channel)) ok = false;
       }
     }
-    expect_ok = ok;
+    std::vector<std::string> names;
+    for (const SkillRequirement& r : q.requirements) names.push_back(r.skill);
+    for (const EscalationStep& step : q.escalation) {
+      for (const SkillRequirement& r : step.requirements) {
+        names.push_back(r.skill);
+      }
+    }
+    expect_ok = ok && SkillNamesFit(names);
     auto s = engine_->UpsertQueue(q, now_);
     if (s.ok()) {
       queues_[name] = q;
@@ -1211,6 +1272,7 @@ class EngineDriver {
     counts_[Str("op ",
                 current_op_.substr(0, current_op_.find_first_of(" 0123456789")),
                 result.ok() ? " ok" : " failed")]++;
+    if (RefusedForSkillNames(result)) counts_["refused for skill names"]++;
     AppendLog(line);
     if (!applied.ok()) return applied;
     for (auto& [id, c] : contacts_) {
@@ -1709,6 +1771,7 @@ class EngineDriver {
 
   OpSource& src_;
   EngineLimits limits_;
+  bool rare_skills_ = false;  // contacts may ask for rare skills
   RoutingPolicy policy_;
   std::unique_ptr<Engine> engine_;
   Time now_ = Time(1000s);

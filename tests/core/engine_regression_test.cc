@@ -36,6 +36,28 @@ TEST(EngineRegressionTest,
   h.Check();
 }
 
+TEST(EngineRegressionTest, CreateRefusedForSkillNamesDoesNotCountAnOverflow) {
+  EngineLimits limits;
+  limits.max_skills = 1;
+  EngineHarness h({}, limits);
+  QueueConfig small = MakeQueue("small");
+  small.max_waiting = 1;
+  small.overflow_queue = "backup";
+  h.AddQueue(small);
+  h.AddQueue(MakeQueue("backup"));
+  ASSERT_TRUE(h.Create(MakeContact("c1", "small")).ok());
+  ContactRequest r = MakeContact("c2", "small");
+  r.requirements = {{"french", 1}};
+  ASSERT_TRUE(h.Create(r).ok());
+  EXPECT_EQ(h.engine().GetQueueStats("small", h.now())->overflowed, 1);
+
+  r = MakeContact("c3", "small");
+  r.requirements = {{"german", 1}};
+  EXPECT_EQ(h.Create(r).status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(h.engine().GetQueueStats("small", h.now())->overflowed, 1);
+  h.Check();
+}
+
 TEST(EngineRegressionTest, ReoffersWhenAShorterDeclineEndsFirst) {
   RoutingPolicy policy;
   policy.reoffer_delay = 30s;

@@ -233,6 +233,90 @@ TEST(EngineTest, ContactExtraRequirementsNarrowTheAgents) {
   EXPECT_EQ(h.AgentOf("c1"), "de");
 }
 
+// A contact asking for the skill `skill` at level 1.
+ContactRequest ContactNeeding(std::string id, std::string skill) {
+  ContactRequest r = MakeContact(std::move(id), "q");
+  r.requirements = {{std::move(skill), 1}};
+  return r;
+}
+
+TEST(EngineTest, SkillNamesNothingHoldsAnyMoreAreFreedAtTheLimit) {
+  EngineLimits limits;
+  limits.max_skills = 4;
+  EngineHarness h({}, limits);
+  h.AddQueue(MakeQueue("q"));
+  h.AddReadyAgent(MakeAgent("a1", {{"billing", 5}}));
+  ASSERT_TRUE(h.Create(ContactNeeding("c1", "vip")).ok());
+  ASSERT_TRUE(h.Create(ContactNeeding("c2", "spanish")).ok());
+  ASSERT_TRUE(h.Create(ContactNeeding("c3", "german")).ok());
+
+  // Four names are held: a fifth is refused, and nothing changes.
+  auto refused = h.Create(ContactNeeding("c4", "french"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("more than 4 distinct skill names in use"));
+  EXPECT_EQ(h.engine().live_contacts(), 3u);
+  h.Check();
+
+  // Once c1 is gone nothing holds "vip": "french" takes its place, and
+  // means french, not vip.
+  ASSERT_TRUE(
+      h.engine().CancelContact("c1", EndReason::kCancelled, h.now()).ok());
+  ASSERT_TRUE(h.Create(ContactNeeding("c4", "french")).ok());
+  h.Check();
+  h.AddReadyAgent(MakeAgent("a2", {{"french", 5}}));
+  EXPECT_EQ(h.AgentOf("c4"), "a2");
+  EXPECT_EQ(h.StateOf("c2"), ContactState::kQueued);
+  EXPECT_EQ(h.StateOf("c3"), ContactState::kQueued);
+
+  // An agent's skills hold their names until its profile drops them.
+  EXPECT_EQ(h.Create(ContactNeeding("c5", "vip")).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(h.engine()
+                  .UpsertAgentProfile(MakeAgent("a1", {{"german", 2}}), h.now())
+                  .ok());
+  EXPECT_EQ(h.AgentOf("c3"), "a1");
+  ASSERT_TRUE(h.Create(ContactNeeding("c5", "vip")).ok());
+  EXPECT_EQ(h.StateOf("c5"), ContactState::kQueued);
+  h.Check();
+
+  // Changing a contact's requirements lets go of the old name.
+  ASSERT_TRUE(h.engine()
+                  .UpdateContact("c2", std::nullopt,
+                                 std::vector<SkillRequirement>{{"german", 1}},
+                                 h.now())
+                  .ok());
+  ASSERT_TRUE(h.engine()
+                  .UpsertQueue(MakeQueue("other", {{"italian", 1}}), h.now())
+                  .ok());
+  h.Check();
+  // Deleting the queue lets go of its requirements.
+  EXPECT_EQ(h.engine()
+                .UpsertQueue(MakeQueue("third", {{"polish", 1}}), h.now())
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(h.engine().DeleteQueue("other", h.now()).ok());
+  ASSERT_TRUE(h.engine()
+                  .UpsertQueue(MakeQueue("third", {{"polish", 1}}), h.now())
+                  .ok());
+  h.Check();
+}
+
+TEST(EngineTest, EndlessDistinctSkillNamesOnShortLivedContactsNeverRunOut) {
+  EngineLimits limits;
+  limits.max_skills = 10;
+  EngineHarness h({}, limits);
+  h.AddQueue(MakeQueue("q"));
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = "c" + std::to_string(i);
+    ASSERT_TRUE(h.Create(ContactNeeding(id, "skill" + std::to_string(i))).ok())
+        << i;
+    ASSERT_TRUE(
+        h.engine().CancelContact(id, EndReason::kCancelled, h.now()).ok());
+  }
+  h.Check();
+}
+
 TEST(EngineTest, HigherPriorityIsOfferedFirst) {
   EngineHarness h;
   h.AddQueue(MakeQueue("sales"));

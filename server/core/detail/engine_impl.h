@@ -316,8 +316,15 @@ struct Engine::Impl {
   std::vector<Event> events;
   uint64_t next_seq = 1;
 
+  // Skill names are interned while something holds them: a live agent, a
+  // live queue's requirements (any step), a live contact's own requirements
+  // or a live requirement class. An id nothing holds is freed (its name
+  // emptied, the id reused) only when a new name would pass
+  // limits.max_skills, at the start of a command.
   detail::StringMap<detail::SkillId> skill_ids;
-  std::vector<std::string> skill_names;
+  std::vector<std::string> skill_names;  // [id]; "" for a free id
+  std::vector<uint32_t> skill_refs;      // [id]: holders, as above
+  std::vector<detail::SkillId> free_skill_ids;
 
   std::vector<std::unique_ptr<detail::Queue>> queues;
   detail::StringMap<Index> queue_by_name;
@@ -374,8 +381,17 @@ struct Engine::Impl {
   // Interning.
   absl::StatusOr<detail::ReqList> Intern(
       const std::vector<SkillRequirement>& reqs);
-  bool CanIntern(const std::vector<std::string_view>& names) const;
+  // Whether `names` can be interned within limits.max_skills; frees the ids
+  // nothing holds first if they would not fit. Call before any change of
+  // the command.
+  bool CanIntern(const std::vector<std::string_view>& names);
   detail::SkillId InternName(std::string_view name);
+  // Adds `sign` (+1 or -1) to the holders of each skill in `reqs`.
+  void HoldSkills(const detail::ReqList& reqs, int sign);
+  void FreeUnheldSkills();
+  size_t SkillsInUse() const {
+    return skill_names.size() - 1 - free_skill_ids.size();
+  }
 
   // Classes.
   detail::ReqList EffectiveReqs(const detail::Queue& q, int step,
