@@ -296,6 +296,7 @@ class EngineDriver {
     ++op_index_;
     events_text_.clear();
     ended_this_op_.clear();
+    returning_.clear();
     Snapshot before = TakeSnapshot();
     uint32_t r = src_.Below(1000);
     absl::Status result;
@@ -327,6 +328,10 @@ class EngineDriver {
       result = OpEndWrapUp(expect_ok, named_contact);
     } else if (r < 815) {
       result = OpTransfer(expect_ok, named_contact);
+    } else if (r < 830) {
+      result = OpReturn(expect_ok, named_contact);
+    } else if (r < 845) {
+      result = OpReclaim(expect_ok, named_contact);
     } else if (r < 950) {
       result = OpAdvance(expect_ok);
     } else if (r < 970) {
@@ -914,6 +919,46 @@ class EngineDriver {
                 it->second.state == ContactState::kAssigned &&
                 it->second.agent == agent;
     return engine_->CompleteContact(agent, contact, "done", now_);
+  }
+
+  // The desktop logged in again without an assigned contact: it goes back
+  // to its queue at its place.
+  absl::Status OpReturn(std::optional<bool>& expect_ok, std::string& named) {
+    auto [agent, contact] = PickWork(Phase::kActive);
+    named = contact;
+    current_op_ = Str("return ", contact, " by ", agent);
+    auto it = contacts_.find(contact);
+    ShadowAgent* a = FindShadowAgent(agent);
+    expect_ok = a != nullptr && a->state != AgentState::kOffline &&
+                it != contacts_.end() &&
+                it->second.state == ContactState::kAssigned &&
+                it->second.agent == agent;
+    // Until its kContactQueued event is applied.
+    if (*expect_ok) returning_ = contact;
+    return engine_->ReturnContact(agent, contact, now_);
+  }
+
+  // The desktop logged in again declaring a contact. Without a restart
+  // nothing is reclaimable: it works for the agent's own offer (an accept)
+  // and, changing nothing, for its own assigned or wrapping-up contact.
+  absl::Status OpReclaim(std::optional<bool>& expect_ok, std::string& named) {
+    uint32_t pick = src_.Below(3);
+    auto [agent, contact] = PickWork(pick == 0   ? Phase::kOffered
+                                     : pick == 1 ? Phase::kActive
+                                                 : Phase::kWrapUp);
+    named = contact;
+    current_op_ = Str("reclaim ", contact, " by ", agent);
+    auto it = contacts_.find(contact);
+    ShadowAgent* a = FindShadowAgent(agent);
+    bool ok = a != nullptr && a->state != AgentState::kOffline &&
+              it != contacts_.end() && it->second.agent == agent;
+    if (ok) {
+      ContactState st = it->second.state;
+      ok = st == ContactState::kAssigned || st == ContactState::kWrapUp ||
+           (st == ContactState::kOffered && a->offer == contact);
+    }
+    expect_ok = ok;
+    return engine_->ReclaimContact(agent, contact, now_);
   }
 
   absl::Status OpEndWrapUp(std::optional<bool>& expect_ok, std::string& named) {
@@ -1530,6 +1575,28 @@ class EngineDriver {
 
     switch (e.kind) {
       case EventKind::kContactQueued: {
+        if (c.state == ContactState::kAssigned) {
+          // ReturnContact: back at its place, from step 0.
+          if (returning_ != c.id) return Fail("queued while assigned");
+          if (auto s = expect_agent(); !s.ok()) return s;
+          if (auto s = expect_step(0); !s.ok()) return s;
+          auto w = std::find_if(agent->work.begin(), agent->work.end(),
+                                [&](const ShadowWork& x) {
+                                  return x.phase == Phase::kActive &&
+                                         x.contact == c.id && !x.transferred;
+                                });
+          if (w == agent->work.end()) return Fail("returned without the work");
+          agent->work.erase(w);
+          if (policy_.reoffer_delay > Duration::zero()) {
+            c.declined[e.agent_id] = e.at + policy_.reoffer_delay;
+          }
+          c.agent.clear();
+          c.step = 0;
+          c.released = false;
+          c.state = ContactState::kQueued;
+          returning_.clear();
+          return absl::OkStatus();
+        }
         if (c.fresh || c.state == ContactState::kScheduled) {
           if (auto s = expect_step(0); !s.ok()) return s;
           c.arrival = e.at;
@@ -1772,6 +1839,7 @@ class EngineDriver {
   OpSource& src_;
   EngineLimits limits_;
   bool rare_skills_ = false;  // contacts may ask for rare skills
+  std::string returning_;     // the contact ReturnContact is returning
   RoutingPolicy policy_;
   std::unique_ptr<Engine> engine_;
   Time now_ = Time(1000s);
