@@ -78,6 +78,14 @@ class Refused final : public Reactor {
   void OnDone() override { delete this; }
 };
 
+// Parses a request a raw method received; false if the bytes are not one.
+template <typename Request>
+bool ParseRaw(const grpc::ByteBuffer& raw, Request* request) {
+  if (!raw.Valid()) return true;  // no payload: the empty message
+  grpc::ByteBuffer bytes(raw);    // shares the slices
+  return grpc::SerializationTraits<Request>::Deserialize(&bytes, request).ok();
+}
+
 // OK unless `who` is kept to its own contacts and contact `id` is not one
 // of them. An unknown id passes: the engine call that follows reports it.
 Status MayTouch(const Principal& who, const std::string& id,
@@ -684,19 +692,24 @@ ServerUnaryReactor* SupervisorService::SetAgentState(
                   });
 }
 
-grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
-    CallbackServerContext* context, const v1::WatchEventsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorService::WatchEvents(
+    CallbackServerContext* context, const grpc::ByteBuffer* raw) {
+  using Reactor = grpc::ServerWriteReactor<grpc::ByteBuffer>;
   Principal who;
   Status allowed =
       ctx_.guard.authorizer.Authorize(*context, method::kWatchEvents, &who);
-  if (!allowed.ok()) {
-    return new Refused<grpc::ServerWriteReactor<v1::Event>>(allowed);
+  if (!allowed.ok()) return new Refused<Reactor>(allowed);
+  v1::WatchEventsRequest request;
+  if (!ParseRaw(*raw, &request)) {
+    return new Refused<Reactor>(
+        Status(StatusCode::INVALID_ARGUMENT,
+               "the request is not a ccroute.v1.WatchEventsRequest"));
   }
   EventFilter filter;
-  filter.queues.insert(request->queues().begin(), request->queues().end());
-  filter.agents.insert(request->agents().begin(), request->agents().end());
+  filter.queues.insert(request.queues().begin(), request.queues().end());
+  filter.agents.insert(request.agents().begin(), request.agents().end());
   Status invalid;
-  for (const std::string& kind : request->kinds()) {
+  for (const std::string& kind : request.kinds()) {
     if (!ParseEventKind(kind) && invalid.ok()) {
       invalid = Status(StatusCode::INVALID_ARGUMENT,
                        "kinds: unknown event kind '" + kind + "'");
@@ -704,7 +717,7 @@ grpc::ServerWriteReactor<v1::Event>* SupervisorService::WatchEvents(
     filter.kinds.insert(kind);
   }
   SessionHub& hub = ctx_.hub;
-  return new OutboxWriter<v1::Event>(
+  return new OutboxWriter<grpc::ByteBuffer>(
       context, ctx_.runner, ctx_.stream_queue_limit,
       [filter = std::move(filter), invalid, &hub](
           std::shared_ptr<EventOutbox> outbox, core::Engine&, core::Time) {

@@ -88,7 +88,12 @@ class AgentsService final : public v1::Agents::CallbackService {
   ServiceContext ctx_;
 };
 
-class SupervisorService final : public v1::Supervisor::CallbackService {
+// WatchEvents is registered raw: its stream carries each event serialized
+// once and shared by every subscriber (see SessionHub::Publish), and its
+// request is parsed here.
+class SupervisorService final
+    : public v1::Supervisor::WithRawCallbackMethod_WatchEvents<
+          v1::Supervisor::CallbackService> {
  public:
   explicit SupervisorService(ServiceContext context) : ctx_(context) {}
 
@@ -108,9 +113,9 @@ class SupervisorService final : public v1::Supervisor::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::SetAgentStateRequest* request,
       v1::AgentStats* response) override;
-  grpc::ServerWriteReactor<v1::Event>* WatchEvents(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchEvents(
       grpc::CallbackServerContext* context,
-      const v1::WatchEventsRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
  private:
   ServiceContext ctx_;

@@ -1,12 +1,25 @@
 #include "server/api/session_hub.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include <algorithm>
+#include <cassert>
 
 #include "server/api/auth.h"
 #include "server/runtime/log.h"
 
 namespace ccroute::api {
 namespace {
+
+// `message` in the form gRPC writes it: an event fanned out to many
+// streams is serialized once, and each stream refers to the same slices.
+void Serialize(const v1::Event& message, grpc::ByteBuffer* out) {
+  bool own = false;
+  grpc::Status s =
+      grpc::SerializationTraits<v1::Event>::Serialize(message, out, &own);
+  assert(s.ok());  // fails only beyond 2 GiB
+  (void)s;
+}
 
 // Most contacts a desktop may declare at login: far above any agent's
 // capacity, it bounds the work a login can ask for.
@@ -537,16 +550,25 @@ void SessionHub::RemoveSubscriber(const EventOutbox* outbox) {
 void SessionHub::Publish(const core::Event& event) {
   if (subscribers_.empty()) return;
   std::string kind = api::EventKindName(event.kind);
+  // Serialized once, and shared by every subscriber that is not behind;
+  // one that dropped events gets its own copy saying how many.
   v1::Event message;
+  grpc::ByteBuffer shared;
   bool built = false;
   for (Subscriber& s : subscribers_) {
     if (!s.filter.Matches(event, kind)) continue;
     if (!built) {
       ToProto(event, clock_, &message);
+      Serialize(message, &shared);
       built = true;
     }
-    message.set_dropped_before(s.dropped);
-    switch (s.outbox->Push(message)) {
+    grpc::ByteBuffer own;
+    if (s.dropped > 0) {
+      message.set_dropped_before(s.dropped);
+      Serialize(message, &own);
+      message.clear_dropped_before();
+    }
+    switch (s.outbox->Push(s.dropped > 0 ? own : shared)) {
       case EventOutbox::PushResult::kQueued:
       case EventOutbox::PushResult::kConflated:
         s.dropped = 0;

@@ -10,6 +10,8 @@
 #ifndef CCROUTE_SERVER_API_SESSION_HUB_H_
 #define CCROUTE_SERVER_API_SESSION_HUB_H_
 
+#include <grpcpp/support/byte_buffer.h>
+
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
@@ -32,7 +34,9 @@ namespace ccroute::api {
 
 using AgentOutbox = StreamOutbox<v1::AgentEvent>;
 using WatchOutbox = StreamOutbox<v1::ContactUpdate>;
-using EventOutbox = StreamOutbox<v1::Event>;
+// Event feeds carry v1::Event, serialized once per event for every
+// subscriber.
+using EventOutbox = StreamOutbox<grpc::ByteBuffer>;
 
 struct HubLimits {
   int max_agent_sessions = 20000;
