@@ -908,16 +908,22 @@ class EngineDriver {
     return {PickAgentId(), PickContactId()};
   }
 
+  // Whether `agent` is logged in and `contact` is assigned to it, not yet
+  // in wrap-up.
+  bool HandlesNow(const std::string& agent, const std::string& contact) {
+    auto it = contacts_.find(contact);
+    ShadowAgent* a = FindShadowAgent(agent);
+    return a != nullptr && a->state != AgentState::kOffline &&
+           it != contacts_.end() &&
+           it->second.state == ContactState::kAssigned &&
+           it->second.agent == agent;
+  }
+
   absl::Status OpComplete(std::optional<bool>& expect_ok, std::string& named) {
     auto [agent, contact] = PickWork(Phase::kActive);
     named = contact;
     current_op_ = Str("complete ", contact, " by ", agent);
-    auto it = contacts_.find(contact);
-    ShadowAgent* a = FindShadowAgent(agent);
-    expect_ok = a != nullptr && a->state != AgentState::kOffline &&
-                it != contacts_.end() &&
-                it->second.state == ContactState::kAssigned &&
-                it->second.agent == agent;
+    expect_ok = HandlesNow(agent, contact);
     return engine_->CompleteContact(agent, contact, "done", now_);
   }
 
@@ -927,12 +933,7 @@ class EngineDriver {
     auto [agent, contact] = PickWork(Phase::kActive);
     named = contact;
     current_op_ = Str("return ", contact, " by ", agent);
-    auto it = contacts_.find(contact);
-    ShadowAgent* a = FindShadowAgent(agent);
-    expect_ok = a != nullptr && a->state != AgentState::kOffline &&
-                it != contacts_.end() &&
-                it->second.state == ContactState::kAssigned &&
-                it->second.agent == agent;
+    expect_ok = HandlesNow(agent, contact);
     // Until its kContactQueued event is applied.
     if (*expect_ok) returning_ = contact;
     return engine_->ReturnContact(agent, contact, now_);
