@@ -233,12 +233,15 @@ SkillId Engine::Impl::InternName(std::string_view name) {
   return id;
 }
 
-bool Engine::Impl::CanIntern(const std::vector<std::string_view>& names) {
+absl::Status Engine::Impl::CanIntern(
+    const std::vector<std::string_view>& names) {
   size_t fresh = 0;
   for (std::string_view n : names) fresh += skill_ids.contains(n) ? 0 : 1;
-  if (SkillsInUse() + fresh <= limits.max_skills) return true;
+  if (SkillsInUse() + fresh <= limits.max_skills) return absl::OkStatus();
   FreeUnheldSkills();
-  return SkillsInUse() + fresh <= limits.max_skills;
+  if (SkillsInUse() + fresh <= limits.max_skills) return absl::OkStatus();
+  return absl::ResourceExhaustedError(detail::Cat(
+      "more than ", limits.max_skills, " distinct skill names in use"));
 }
 
 void Engine::Impl::HoldSkills(const ReqList& reqs, int sign) {
@@ -265,10 +268,7 @@ absl::StatusOr<ReqList> Engine::Impl::Intern(
     const std::vector<SkillRequirement>& reqs) {
   std::vector<std::string_view> names;
   for (const auto& r : reqs) names.push_back(r.skill);
-  if (!CanIntern(names)) {
-    return absl::ResourceExhaustedError(detail::Cat(
-        "more than ", limits.max_skills, " distinct skill names in use"));
-  }
+  if (auto st = CanIntern(names); !st.ok()) return st;
   ReqList out;
   for (const auto& r : reqs) out.push_back({InternName(r.skill), r.min_level});
   std::sort(out.begin(), out.end());
@@ -1411,10 +1411,7 @@ absl::Status Engine::UpsertQueue(const QueueConfig& config, Time now) {
   for (const auto& step : config.escalation) {
     for (const auto& r : step.requirements) names.push_back(r.skill);
   }
-  if (!s.CanIntern(names)) {
-    return absl::ResourceExhaustedError(detail::Cat(
-        "more than ", s.limits.max_skills, " distinct skill names in use"));
-  }
+  if (auto st = s.CanIntern(names); !st.ok()) return st;
   auto intern_step = [&](const std::vector<SkillRequirement>& reqs) {
     ReqList out;
     for (const auto& r : reqs) {
@@ -1547,10 +1544,7 @@ absl::Status Engine::UpsertAgentProfile(const AgentProfile& profile, Time now) {
   if (auto st = ValidateAgentProfile(profile, s.limits); !st.ok()) return st;
   std::vector<std::string_view> names;
   for (const Skill& k : profile.skills) names.push_back(k.name);
-  if (!s.CanIntern(names)) {
-    return absl::ResourceExhaustedError(detail::Cat(
-        "more than ", s.limits.max_skills, " distinct skill names in use"));
-  }
+  if (auto st = s.CanIntern(names); !st.ok()) return st;
   Index ai;
   auto it = s.agent_by_id.find(profile.id);
   if (it != s.agent_by_id.end()) {

@@ -381,10 +381,10 @@ struct Engine::Impl {
   // Interning.
   absl::StatusOr<detail::ReqList> Intern(
       const std::vector<SkillRequirement>& reqs);
-  // Whether `names` can be interned within limits.max_skills; frees the ids
-  // nothing holds first if they would not fit. Call before any change of
-  // the command.
-  bool CanIntern(const std::vector<std::string_view>& names);
+  // OK if `names` can be interned within limits.max_skills, else
+  // RESOURCE_EXHAUSTED; frees the ids nothing holds first if they would not
+  // fit. Call before any change of the command.
+  absl::Status CanIntern(const std::vector<std::string_view>& names);
   detail::SkillId InternName(std::string_view name);
   // Adds `sign` (+1 or -1) to the holders of each skill in `reqs`.
   void HoldSkills(const detail::ReqList& reqs, int sign);
