@@ -565,17 +565,23 @@ class EngineDriver {
       for (const Skill& k : a.profile.skills) held.insert(k.name);
     }
     for (const auto& [name, q] : queues_) {
-      for (const SkillRequirement& r : q.requirements) held.insert(r.skill);
-      for (const EscalationStep& step : q.escalation) {
-        for (const SkillRequirement& r : step.requirements) {
-          held.insert(r.skill);
-        }
-      }
+      for (const std::string& skill : QueueSkillNames(q)) held.insert(skill);
     }
     for (const auto& [id, c] : contacts_) {
       for (const auto& [skill, level] : c.extra) held.insert(skill);
     }
     return held.size() <= limits_.max_skills;
+  }
+  // The skills a queue names, at every escalation step.
+  static std::vector<std::string> QueueSkillNames(const QueueConfig& q) {
+    std::vector<std::string> out;
+    for (const SkillRequirement& r : q.requirements) out.push_back(r.skill);
+    for (const EscalationStep& step : q.escalation) {
+      for (const SkillRequirement& r : step.requirements) {
+        out.push_back(r.skill);
+      }
+    }
+    return out;
   }
   static std::vector<std::string> Names(const std::map<std::string, int>& m) {
     std::vector<std::string> out;
@@ -1187,14 +1193,7 @@ class EngineDriver {
         if (c.queue == name && !q.TakesChannel(c.channel)) ok = false;
       }
     }
-    std::vector<std::string> names;
-    for (const SkillRequirement& r : q.requirements) names.push_back(r.skill);
-    for (const EscalationStep& step : q.escalation) {
-      for (const SkillRequirement& r : step.requirements) {
-        names.push_back(r.skill);
-      }
-    }
-    expect_ok = ok && SkillNamesFit(names);
+    expect_ok = ok && SkillNamesFit(QueueSkillNames(q));
     auto s = engine_->UpsertQueue(q, now_);
     if (s.ok()) {
       queues_[name] = q;
