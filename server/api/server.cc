@@ -81,6 +81,7 @@ void RouteGrpcLogsToJson() {
 Server::Server(const ResolvedConfig& config,
                std::unique_ptr<journal::Journal> journal)
     : config_(config),
+      file_config_(config),
       clock_(runtime::EngineRunner::Now(), std::chrono::system_clock::now()),
       runner_(config.engine_limits, config.routing),
       hub_(runner_, clock_, ToHubLimits(config.server_limits)),
@@ -104,7 +105,8 @@ ServiceContext Server::ServiceContextFor(Server& s) {
           s.clock_,
           s.guard_,
           static_cast<size_t>(s.config_.server_limits.stream_queue_limit),
-          s.journal_observer_.get()};
+          s.journal_observer_.get(),
+          s.journal_ ? &s.file_config_ : nullptr};
 }
 
 void Server::RunCompactions() {
@@ -278,51 +280,64 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 absl::Status Server::Recover() {
   if (!journal_) return absl::OkStatus();
   auto started = std::chrono::steady_clock::now();
-  absl::StatusOr<journal::RecoveryReport> report;
+  auto wall_now = std::chrono::system_clock::now();
+  absl::StatusOr<journal::RecoveredState> state = journal_->Recover(wall_now);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        "journal in '" + config_.journal.data_dir +
+                            "': " + std::string(state.status().message()));
+  }
+  // The administrators' changes first: the contacts need their queues.
+  AdminChangesReplay admin;
+  journal::RecoveryReport report;
   runner_.RunSync([&](core::Engine& engine, core::Time now) {
-    report = journal::RecoverEngine(
-        *journal_, engine, now, std::chrono::system_clock::now(),
-        config_.engine_limits.idempotency_retention);
-    if (!report.ok()) return;
-    for (const std::string& agent : report->agents_awaited) {
+    admin = ReplayAdminChanges(state->config, file_config_, engine, now);
+    state->config.clear();
+    report = journal::Restore(*std::move(state), engine, now, wall_now,
+                              config_.engine_limits.idempotency_retention);
+    for (const std::string& agent : report.agents_awaited) {
       hub_.AwaitReconnect(agent);
     }
   });
-  if (!report.ok()) {
-    return absl::Status(report.status().code(),
-                        "journal in '" + config_.journal.data_dir +
-                            "': " + std::string(report.status().message()));
-  }
-  if (!report->cleanup.empty()) {
+  journal::Batch cleanup = std::move(admin.cleanup);
+  cleanup.Append(std::move(report.cleanup));
+  report.cleanup = journal::Batch();
+  if (!cleanup.empty()) {
     std::promise<absl::Status> written;
-    journal_->Append(std::move(report->cleanup),
+    journal_->Append(std::move(cleanup),
                      [&](const absl::Status& s) { written.set_value(s); });
     if (absl::Status s = written.get_future().get(); !s.ok()) return s;
   }
-  report->cleanup = journal::Batch();
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   auto opened = std::chrono::duration_cast<std::chrono::milliseconds>(
-      report->journal_open);
+      report.journal_open);
   runtime::Log(runtime::LogLevel::kInfo, "journal_recovered",
                {{"data_dir", config_.journal.data_dir},
                 {"durability", config_.journal.durability},
-                {"waiting", report->restored_waiting},
-                {"assigned", report->restored_assigned},
-                {"assigned_requeued", report->assigned_requeued},
-                {"idempotency_keys", report->restored_keys},
-                {"ended_in_wrap_up", report->ended_in_wrap_up},
-                {"dropped_records", report->dropped_records},
-                {"refused_contacts", report->refused_contacts},
-                {"wal_bytes_dropped", report->wal_bytes_dropped},
-                {"problems", report->problems.size()},
+                {"waiting", report.restored_waiting},
+                {"assigned", report.restored_assigned},
+                {"assigned_requeued", report.assigned_requeued},
+                {"idempotency_keys", report.restored_keys},
+                {"ended_in_wrap_up", report.ended_in_wrap_up},
+                {"dropped_records", report.dropped_records},
+                {"refused_contacts", report.refused_contacts},
+                {"wal_bytes_dropped", report.wal_bytes_dropped},
+                {"admin_changes_applied", admin.applied},
+                {"admin_changes_superseded", admin.superseded},
+                {"admin_changes_failed", admin.failed},
+                {"problems", report.problems.size()},
                 {"open_ms", opened.count()},
                 {"ms", took.count()}});
-  for (const std::string& problem : report->problems) {
+  for (const std::string& problem : report.problems) {
     runtime::Log(runtime::LogLevel::kWarning, "journal_problem",
                  {{"problem", problem}});
   }
-  recovery_ = *std::move(report);
+  for (const std::string& problem : admin.problems) {
+    runtime::Log(runtime::LogLevel::kWarning, "admin_change_dropped",
+                 {{"problem", problem}});
+  }
+  recovery_ = std::move(report);
   compactor_ = std::thread([this] { RunCompactions(); });
   return absl::OkStatus();
 }

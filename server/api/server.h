@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "server/api/admin_changes.h"
 #include "server/api/audit_log.h"
 #include "server/api/auth.h"
 #include "server/api/config_file.h"
@@ -87,14 +88,18 @@ class Server {
   // `journal` may be null (memory only).
   Server(const ResolvedConfig& config,
          std::unique_ptr<journal::Journal> journal);
-  // Puts the journal's live contacts back into the engine (Start, before
-  // serving); logs what it found.
+  // Applies the administrators' changes the journal kept and puts its live
+  // contacts back into the engine (Start, before serving); logs what it
+  // found.
   absl::Status Recover();
   // Removes expired idempotency keys from the journal now and then.
   void RunCompactions();
   static ServiceContext ServiceContextFor(Server& s);
 
   ResolvedConfig config_;
+  // config_'s queues, agent profiles and policy, against which the Admin
+  // service journals its changes.
+  FileConfig file_config_;
   TimeMapper clock_;
   runtime::EngineRunner runner_;
   SessionHub hub_;

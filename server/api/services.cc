@@ -58,6 +58,30 @@ ServerUnaryReactor* OnEngineDurable(CallbackServerContext* context,
   return reactor;
 }
 
+// As OnEngine, for an administrator's change to the configuration: `work`
+// also says what the journal keeps of it (RecordChange), and an OK answer
+// waits until the journal holds that (at once without a journal), so that
+// the change survives a restart.
+template <typename Work>
+ServerUnaryReactor* OnEngineConfigured(CallbackServerContext* context,
+                                       runtime::EngineRunner& runner,
+                                       journal::JournalObserver* journal,
+                                       Work work) {
+  ServerUnaryReactor* reactor = context->DefaultReactor();
+  bool posted = runner.Post([reactor, journal, work = std::move(work)](
+                                core::Engine& engine, core::Time now) mutable {
+    journal::Batch record;
+    Status s = work(engine, now, record);
+    if (!s.ok() || journal == nullptr) return reactor->Finish(s);
+    journal->Configured(
+        std::move(record), [reactor](const absl::Status& written) {
+          reactor->Finish(written.ok() ? Status::OK : NotStored(written));
+        });
+  });
+  if (!posted) reactor->Finish(kShuttingDown);
+  return reactor;
+}
+
 ServerUnaryReactor* FinishNow(CallbackServerContext* context,
                               const Status& status) {
   ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -739,14 +763,18 @@ ServerUnaryReactor* AdminService::UpsertQueue(CallbackServerContext* context,
   if (!allowed.ok()) return FinishNow(context, allowed);
   auto queue = FromProto(*request);
   if (!queue.ok()) return FinishNow(context, ToGrpc(queue.status()));
-  return OnEngine(
-      context, ctx_.runner,
+  return OnEngineConfigured(
+      context, ctx_.runner, ctx_.journal,
       [queue = *std::move(queue), response, &audit = ctx_.guard.audit,
-       who = std::move(who)](core::Engine& engine, core::Time now) {
+       who = std::move(who), file = ctx_.file_config](
+          core::Engine& engine, core::Time now, journal::Batch& record) {
         absl::Status s = engine.UpsertQueue(queue, now);
         audit.Record(who, method::kUpsertQueue, queue.name, ToGrpc(s));
         if (!s.ok()) return ToGrpc(s);
         *response = ToProto(queue);
+        if (file != nullptr) {
+          record = RecordChange(*file, QueueKey(queue.name), response);
+        }
         return Status::OK;
       });
 }
@@ -759,13 +787,18 @@ ServerUnaryReactor* AdminService::DeleteQueue(
       ctx_.guard.authorizer.Authorize(*context, method::kDeleteQueue, &who);
   if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->name().empty()) return FinishNow(context, Required("name"));
-  return OnEngine(context, ctx_.runner,
-                  [name = request->name(), &audit = ctx_.guard.audit,
-                   who = std::move(who)](core::Engine& engine, core::Time now) {
-                    Status s = ToGrpc(engine.DeleteQueue(name, now));
-                    audit.Record(who, method::kDeleteQueue, name, s);
-                    return s;
-                  });
+  return OnEngineConfigured(
+      context, ctx_.runner, ctx_.journal,
+      [name = request->name(), &audit = ctx_.guard.audit, who = std::move(who),
+       file = ctx_.file_config](core::Engine& engine, core::Time now,
+                                journal::Batch& record) {
+        Status s = ToGrpc(engine.DeleteQueue(name, now));
+        audit.Record(who, method::kDeleteQueue, name, s);
+        if (s.ok() && file != nullptr) {
+          record = RecordChange(*file, QueueKey(name), nullptr);
+        }
+        return s;
+      });
 }
 
 ServerUnaryReactor* AdminService::ListQueues(CallbackServerContext* context,
@@ -793,14 +826,18 @@ ServerUnaryReactor* AdminService::UpsertAgentProfile(
   if (!allowed.ok()) return FinishNow(context, allowed);
   auto agent = FromProto(*request);
   if (!agent.ok()) return FinishNow(context, ToGrpc(agent.status()));
-  return OnEngine(
-      context, ctx_.runner,
+  return OnEngineConfigured(
+      context, ctx_.runner, ctx_.journal,
       [agent = *std::move(agent), response, &audit = ctx_.guard.audit,
-       who = std::move(who)](core::Engine& engine, core::Time now) {
+       who = std::move(who), file = ctx_.file_config](
+          core::Engine& engine, core::Time now, journal::Batch& record) {
         absl::Status s = engine.UpsertAgentProfile(agent, now);
         audit.Record(who, method::kUpsertAgentProfile, agent.id, ToGrpc(s));
         if (!s.ok()) return ToGrpc(s);
         *response = ToProto(agent);
+        if (file != nullptr) {
+          record = RecordChange(*file, AgentKey(agent.id), response);
+        }
         return Status::OK;
       });
 }
@@ -814,13 +851,18 @@ ServerUnaryReactor* AdminService::DeleteAgentProfile(
       *context, method::kDeleteAgentProfile, &who);
   if (!allowed.ok()) return FinishNow(context, allowed);
   if (request->id().empty()) return FinishNow(context, Required("id"));
-  return OnEngine(context, ctx_.runner,
-                  [id = request->id(), &audit = ctx_.guard.audit,
-                   who = std::move(who)](core::Engine& engine, core::Time now) {
-                    Status s = ToGrpc(engine.DeleteAgentProfile(id, now));
-                    audit.Record(who, method::kDeleteAgentProfile, id, s);
-                    return s;
-                  });
+  return OnEngineConfigured(
+      context, ctx_.runner, ctx_.journal,
+      [id = request->id(), &audit = ctx_.guard.audit, who = std::move(who),
+       file = ctx_.file_config](core::Engine& engine, core::Time now,
+                                journal::Batch& record) {
+        Status s = ToGrpc(engine.DeleteAgentProfile(id, now));
+        audit.Record(who, method::kDeleteAgentProfile, id, s);
+        if (s.ok() && file != nullptr) {
+          record = RecordChange(*file, AgentKey(id), nullptr);
+        }
+        return s;
+      });
 }
 
 ServerUnaryReactor* AdminService::ListAgentProfiles(
@@ -862,15 +904,20 @@ ServerUnaryReactor* AdminService::SetRoutingPolicy(
   if (!allowed.ok()) return FinishNow(context, allowed);
   auto policy = FromProto(*request);
   if (!policy.ok()) return FinishNow(context, ToGrpc(policy.status()));
-  return OnEngine(
-      context, ctx_.runner,
+  return OnEngineConfigured(
+      context, ctx_.runner, ctx_.journal,
       [policy = *std::move(policy), response, &audit = ctx_.guard.audit,
-       who = std::move(who)](core::Engine& engine, core::Time now) {
+       who = std::move(who), file = ctx_.file_config](
+          core::Engine& engine, core::Time now, journal::Batch& record) {
         absl::Status s = engine.SetRoutingPolicy(policy, now);
         audit.Record(who, method::kSetRoutingPolicy, "routing_policy",
                      ToGrpc(s));
         if (!s.ok()) return ToGrpc(s);
         *response = ToProto(policy);
+        if (file != nullptr) {
+          record =
+              RecordChange(*file, std::string(kRoutingPolicyKey), response);
+        }
         return Status::OK;
       });
 }

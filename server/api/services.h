@@ -10,6 +10,7 @@
 #include "ccroute/v1/agents.grpc.pb.h"
 #include "ccroute/v1/contacts.grpc.pb.h"
 #include "ccroute/v1/supervisor.grpc.pb.h"
+#include "server/api/admin_changes.h"
 #include "server/api/audit_log.h"
 #include "server/api/auth.h"
 #include "server/api/convert.h"
@@ -40,6 +41,9 @@ struct ServiceContext {
   // Writes new contacts to the journal; a create is acknowledged from its
   // callback. Null: memory only.
   journal::JournalObserver* journal = nullptr;
+  // The configuration the server started on: an administrator's change is
+  // journaled against it (admin_changes.h). Set whenever `journal` is.
+  const FileConfig* file_config = nullptr;
 };
 
 class ContactsService final : public v1::Contacts::CallbackService {

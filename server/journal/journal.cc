@@ -29,17 +29,30 @@ void Batch::PutContact(Contact contact, ContactStatus status) {
         contact.request().id(),
         std::move(contact),
         std::move(status),
+        {},
         {}};
   ops_.push_back(std::move(op));
 }
 
 void Batch::PutStatus(std::string id, ContactStatus status) {
-  ops_.push_back({Op::Kind::kStatus, std::move(id), {}, std::move(status), {}});
+  ops_.push_back(
+      {Op::Kind::kStatus, std::move(id), {}, std::move(status), {}, {}});
 }
 
 void Batch::EndContact(EndedContact ended) {
   std::string id = ended.id();
-  ops_.push_back({Op::Kind::kEnded, std::move(id), {}, {}, std::move(ended)});
+  ops_.push_back(
+      {Op::Kind::kEnded, std::move(id), {}, {}, std::move(ended), {}});
+}
+
+void Batch::PutConfig(ConfigChange change) {
+  std::string key = change.key();
+  ops_.push_back(
+      {Op::Kind::kConfig, std::move(key), {}, {}, {}, std::move(change)});
+}
+
+void Batch::EraseConfig(std::string key) {
+  ops_.push_back({Op::Kind::kConfigErased, std::move(key), {}, {}, {}, {}});
 }
 
 void Batch::Append(Batch other) {

@@ -9,7 +9,9 @@
 //                         escalation step, priority and requirements,
 //                         rewritten on every change;
 //   e<id>  EndedContact   an ended contact's idempotency key, until it
-//                         expires.
+//                         expires;
+//   k<key> ConfigChange   an administrator's latest change to one queue,
+//                         agent profile or the routing policy.
 // A contact's end deletes its c/s keys and writes its e key in one atomic
 // batch. So the journal's size follows the live contacts and the retention
 // window, not the traffic, and recovery reads each live contact once: its
@@ -105,12 +107,19 @@ struct JournalOptions {
 class Batch {
  public:
   struct Op {
-    enum class Kind : uint8_t { kContact, kStatus, kEnded };
+    enum class Kind : uint8_t {
+      kContact,
+      kStatus,
+      kEnded,
+      kConfig,
+      kConfigErased
+    };
     Kind kind;
-    std::string id;
+    std::string id;        // the contact's, or the ConfigChange's key
     Contact contact;       // kContact
     ContactStatus status;  // kContact, kStatus
     EndedContact ended;    // kEnded
+    ConfigChange config;   // kConfig
   };
 
   // A new contact and its first status; replaces any record of the id
@@ -121,6 +130,12 @@ class Batch {
   // The contact ended: its records go; its idempotency key stays until
   // ended.expires_unix_ns.
   void EndContact(EndedContact ended);
+  // An administrator's latest change to the item `change.key()`, replacing
+  // the one before; the journal sets change.seq.
+  void PutConfig(ConfigChange change);
+  // The item `key` is again as the configuration file has it: its change
+  // record goes.
+  void EraseConfig(std::string key);
   // Appends `other`'s changes after this batch's.
   void Append(Batch other);
 
@@ -145,6 +160,9 @@ struct RecoveredState {
   std::vector<JournaledContact> contacts;
   // Idempotency keys not yet expired, in end order.
   std::vector<EndedContact> ended;
+  // Administrators' changes to the configuration, in the order they were
+  // made (ConfigChange::seq).
+  std::vector<ConfigChange> config;
   // Records that did not decode or were incomplete (a status without its
   // contact or the reverse); they are left out.
   int64_t dropped_records = 0;

@@ -62,6 +62,10 @@ void JournalObserver::OnEvents(const std::vector<core::Event>& events,
   });
 }
 
+void JournalObserver::Configured(Batch batch, Journal::Done done) {
+  journal_.Append(std::move(batch), std::move(done));
+}
+
 void JournalObserver::AfterThisCommand(Journal::Done done) {
   after_command_.push_back(std::move(done));
 }

@@ -37,6 +37,12 @@ class JournalObserver final : public runtime::EngineObserver {
   // from `done`.
   void AfterThisCommand(Journal::Done done);
 
+  // For an administrator's change to the configuration: writes `batch`
+  // (its ConfigChange record) now, ahead of what the command changed in
+  // contacts. `done` runs once the journal holds it, as durable as the mode
+  // promises, or with the journal's failure. Reply from `done`.
+  void Configured(Batch batch, Journal::Done done);
+
   // For each contact the events touched: its latest status, or its end.
   void OnEvents(const std::vector<core::Event>& events, core::Engine& engine,
                 core::Time now) override;

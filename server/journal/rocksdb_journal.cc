@@ -29,6 +29,7 @@ namespace {
 constexpr char kContactKey = 'c';
 constexpr char kStatusKey = 's';
 constexpr char kEndedKey = 'e';
+constexpr char kConfigKey = 'k';
 
 std::string Key(char kind, std::string_view id) {
   std::string key;
@@ -258,6 +259,12 @@ struct RocksDbJournal::State {
             wb.Delete(Key(kStatusKey, op.id));
             wb.Put(Key(kEndedKey, op.id), op.ended.SerializeAsString());
             break;
+          case Batch::Op::Kind::kConfig:
+            wb.Put(Key(kConfigKey, op.id), op.config.SerializeAsString());
+            break;
+          case Batch::Op::Kind::kConfigErased:
+            wb.Delete(Key(kConfigKey, op.id));
+            break;
         }
       }
     }
@@ -435,7 +442,8 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
   int64_t now_ns = UnixNanos(now);
 
   // RocksDB returns the keys in order (its default bytewise comparator):
-  // every c<id> by id, then every e<id>, then every s<id>, by id again. So
+  // every c<id> by id, then every e<id> and k<key>, then every s<id>, by id
+  // again. So
   // each status finds its contact by one walk over the contacts read
   // before it, with no map of every id (a million at the largest).
   std::vector<JournaledContact> contacts;  // by id
@@ -501,6 +509,16 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
         out.ended.push_back(std::move(e));
         break;
       }
+      case kConfigKey: {
+        ConfigChange c;
+        if (!c.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+            c.key() != id) {
+          out.dropped_records++;
+          break;
+        }
+        out.config.push_back(std::move(c));
+        break;
+      }
       default:
         out.dropped_records++;
     }
@@ -528,6 +546,13 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
             [](const EndedContact& a, const EndedContact& b) {
               return a.ended_unix_ns() < b.ended_unix_ns();
             });
+  for (const ConfigChange& c : out.config) {
+    max_seq = std::max<uint64_t>(max_seq, c.seq());
+  }
+  std::sort(out.config.begin(), out.config.end(),
+            [](const ConfigChange& a, const ConfigChange& b) {
+              return a.seq() < b.seq();
+            });
   {
     absl::MutexLock lock(&s.mu);
     s.next_seq = std::max(s.next_seq, max_seq + 1);
@@ -552,6 +577,8 @@ void RocksDbJournal::Append(Batch batch, Done done) {
       for (Batch::Op& op : batch.mutable_ops()) {
         if (op.kind == Batch::Op::Kind::kContact) {
           op.contact.set_seq(s.next_seq++);
+        } else if (op.kind == Batch::Op::Kind::kConfig) {
+          op.config.set_seq(s.next_seq++);
         }
       }
       s.queue.push_back({std::move(batch), std::move(done)});

@@ -87,6 +87,60 @@ TEST(JournalTest, RoundTripKeepsTheLatestStateOfEachContact) {
   EXPECT_THAT(s.problems, IsEmpty());
 }
 
+ConfigChange Change(const std::string& key, const std::string& value) {
+  ConfigChange c;
+  c.set_key(key);
+  c.set_value(value);
+  return c;
+}
+
+std::vector<std::string> ConfigKeys(const RecoveredState& s) {
+  std::vector<std::string> out;
+  for (const ConfigChange& c : s.config) out.push_back(c.key());
+  return out;
+}
+
+TEST(JournalTest, ConfigChangesComeBackLatestPerKeyInTheOrderMade) {
+  TempDir dir;
+  {
+    auto j = OpenJournal(dir.path());
+    RecoverOk(*j);
+    Batch b;
+    b.PutConfig(Change("queue/vip", "v1"));
+    b.PutConfig(Change("agent/bob", "b1"));
+    ASSERT_TRUE(AppendAndWait(*j, std::move(b)).ok());
+    ASSERT_TRUE(AppendAndWait(*j, Create("c1")).ok());
+    Batch later;
+    later.PutConfig(Change("queue/vip", "v2"));  // replaces v1, now last
+    later.PutConfig(Change("routing_policy", "p"));
+    later.PutConfig(Change("agent/zed", "z"));
+    later.EraseConfig("agent/zed");  // erased in the same batch
+    ASSERT_TRUE(AppendAndWait(*j, std::move(later)).ok());
+  }
+  {
+    auto j = OpenJournal(dir.path());
+    RecoveredState s = RecoverOk(*j);
+    EXPECT_THAT(ConfigKeys(s),
+                ElementsAre("agent/bob", "queue/vip", "routing_policy"));
+    EXPECT_EQ(s.config[1].value(), "v2");
+    EXPECT_THAT(Ids(s), ElementsAre("c1"));
+    // Contacts and changes share one order, which goes on after a reopen.
+    EXPECT_LT(s.config[0].seq(), s.contacts[0].contact.seq());
+    EXPECT_GT(s.config[1].seq(), s.contacts[0].contact.seq());
+    EXPECT_EQ(s.dropped_records, 0);
+    Batch b;
+    b.EraseConfig("agent/bob");
+    b.PutConfig(Change("agent/bob2", "b2"));
+    ASSERT_TRUE(AppendAndWait(*j, std::move(b)).ok());
+    ASSERT_TRUE(j->Compact(T0()).ok());
+  }
+  auto j = OpenJournal(dir.path());
+  RecoveredState s = RecoverOk(*j);
+  EXPECT_THAT(ConfigKeys(s),
+              ElementsAre("queue/vip", "routing_policy", "agent/bob2"));
+  EXPECT_GT(s.config[2].seq(), s.config[1].seq());
+}
+
 TEST(JournalTest, ContactsComeBackInCreationOrderAcrossRestarts) {
   TempDir dir;
   std::vector<std::string> expected;

@@ -1,0 +1,189 @@
+#include "server/api/admin_changes.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <string>
+#include <utility>
+
+#include "server/api/convert.h"
+
+namespace ccroute::api {
+namespace {
+
+using google::protobuf::Message;
+using google::protobuf::util::MessageDifferencer;
+
+constexpr std::string_view kQueuePrefix = "queue/";
+constexpr std::string_view kAgentPrefix = "agent/";
+
+// "queue 'vip'", "agent 'bob'", "the routing policy": the item in words.
+std::string Describe(std::string_view key) {
+  if (key.starts_with(kQueuePrefix)) {
+    return "queue '" + std::string(key.substr(kQueuePrefix.size())) + "'";
+  }
+  if (key.starts_with(kAgentPrefix)) {
+    return "agent '" + std::string(key.substr(kAgentPrefix.size())) + "'";
+  }
+  if (key == kRoutingPolicyKey) return "the routing policy";
+  return "'" + std::string(key) + "'";
+}
+
+// Whether the file has the item `change.key()` as it had when the change
+// was made.
+bool FileUnchanged(const journal::ConfigChange& change,
+                   const FileConfig& file) {
+  const Message* now = file.Find(change.key());
+  if (now == nullptr || !change.file_had()) {
+    return (now == nullptr) == !change.file_had();
+  }
+  std::unique_ptr<Message> then(now->New());
+  return then->ParseFromString(change.file_value()) &&
+         MessageDifferencer::Equals(*then, *now);
+}
+
+template <typename Proto>
+absl::StatusOr<Proto> Decode(const journal::ConfigChange& change) {
+  Proto proto;
+  if (!proto.ParseFromString(change.value())) {
+    return absl::DataLossError("its record does not decode");
+  }
+  return proto;
+}
+
+// Applies one change to the engine.
+absl::Status Apply(const journal::ConfigChange& change, core::Engine& engine,
+                   core::Time now) {
+  std::string_view key = change.key();
+  if (key.starts_with(kQueuePrefix)) {
+    std::string_view name = key.substr(kQueuePrefix.size());
+    if (change.deleted()) {
+      absl::Status s = engine.DeleteQueue(name, now);
+      return absl::IsNotFound(s) ? absl::OkStatus() : s;
+    }
+    auto proto = Decode<v1::Queue>(change);
+    if (!proto.ok()) return proto.status();
+    auto queue = FromProto(*proto);
+    if (!queue.ok()) return queue.status();
+    if (queue->name != name) return absl::DataLossError("its name differs");
+    return engine.UpsertQueue(*queue, now);
+  }
+  if (key.starts_with(kAgentPrefix)) {
+    std::string_view id = key.substr(kAgentPrefix.size());
+    if (change.deleted()) {
+      absl::Status s = engine.DeleteAgentProfile(id, now);
+      return absl::IsNotFound(s) ? absl::OkStatus() : s;
+    }
+    auto proto = Decode<v1::AgentProfile>(change);
+    if (!proto.ok()) return proto.status();
+    auto agent = FromProto(*proto);
+    if (!agent.ok()) return agent.status();
+    if (agent->id != id) return absl::DataLossError("its id differs");
+    return engine.UpsertAgentProfile(*agent, now);
+  }
+  if (key == kRoutingPolicyKey && !change.deleted()) {
+    auto proto = Decode<v1::RoutingPolicy>(change);
+    if (!proto.ok()) return proto.status();
+    auto policy = FromProto(*proto);
+    if (!policy.ok()) return policy.status();
+    return engine.SetRoutingPolicy(*policy, now);
+  }
+  return absl::DataLossError("its key is unknown");
+}
+
+}  // namespace
+
+std::string QueueKey(std::string_view name) {
+  return std::string(kQueuePrefix) + std::string(name);
+}
+
+std::string AgentKey(std::string_view id) {
+  return std::string(kAgentPrefix) + std::string(id);
+}
+
+FileConfig::FileConfig(const ResolvedConfig& config) {
+  for (const core::QueueConfig& q : config.queues) {
+    items_[QueueKey(q.name)] = std::make_unique<v1::Queue>(ToProto(q));
+  }
+  for (const core::AgentProfile& a : config.agents) {
+    items_[AgentKey(a.id)] = std::make_unique<v1::AgentProfile>(ToProto(a));
+  }
+  items_[std::string(kRoutingPolicyKey)] =
+      std::make_unique<v1::RoutingPolicy>(ToProto(config.routing));
+}
+
+const Message* FileConfig::Find(std::string_view key) const {
+  auto it = items_.find(key);
+  return it == items_.end() ? nullptr : it->second.get();
+}
+
+journal::Batch RecordChange(const FileConfig& file, std::string key,
+                            const Message* value) {
+  journal::Batch batch;
+  const Message* in_file = file.Find(key);
+  bool as_in_file =
+      value == nullptr
+          ? in_file == nullptr
+          : in_file != nullptr && MessageDifferencer::Equals(*value, *in_file);
+  if (as_in_file) {
+    batch.EraseConfig(std::move(key));
+    return batch;
+  }
+  journal::ConfigChange change;
+  change.set_key(std::move(key));
+  change.set_deleted(value == nullptr);
+  if (value != nullptr) change.set_value(value->SerializeAsString());
+  change.set_file_had(in_file != nullptr);
+  if (in_file != nullptr) change.set_file_value(in_file->SerializeAsString());
+  batch.PutConfig(std::move(change));
+  return batch;
+}
+
+AdminChangesReplay ReplayAdminChanges(
+    const std::vector<journal::ConfigChange>& changes, const FileConfig& file,
+    core::Engine& engine, core::Time now) {
+  AdminChangesReplay out;
+  std::vector<const journal::ConfigChange*> pending;
+  for (const journal::ConfigChange& change : changes) {
+    if (FileUnchanged(change, file)) {
+      pending.push_back(&change);
+      continue;
+    }
+    out.superseded++;
+    out.problems.push_back("an administrator's change to " +
+                           Describe(change.key()) +
+                           " was not applied: the configuration file has "
+                           "changed it since, and the file wins");
+    out.cleanup.EraseConfig(change.key());
+  }
+  // In the order they were made; again while some apply, for changes that
+  // need room a later one makes (skill names freed by a deletion).
+  std::vector<absl::Status> refusals(pending.size());
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    std::vector<const journal::ConfigChange*> left;
+    std::vector<absl::Status> left_refusals;
+    for (const journal::ConfigChange* change : pending) {
+      absl::Status s = Apply(*change, engine, now);
+      if (s.ok()) {
+        out.applied++;
+        progress = true;
+        continue;
+      }
+      left.push_back(change);
+      left_refusals.push_back(std::move(s));
+    }
+    pending = std::move(left);
+    refusals = std::move(left_refusals);
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    out.failed++;
+    out.problems.push_back(
+        "an administrator's change to " + Describe(pending[i]->key()) +
+        " was not applied: " + std::string(refusals[i].message()));
+    out.cleanup.EraseConfig(pending[i]->key());
+  }
+  return out;
+}
+
+}  // namespace ccroute::api
