@@ -58,28 +58,24 @@ ServerUnaryReactor* OnEngineDurable(CallbackServerContext* context,
   return reactor;
 }
 
-// As OnEngine, for an administrator's change to the configuration: `work`
-// also says what the journal keeps of it (RecordChange), and an OK answer
-// waits until the journal holds that (at once without a journal), so that
-// the change survives a restart.
+// As OnEngineDurable, for an administrator's change to the configuration:
+// `work` also says what the journal keeps of it (RecordChange), written
+// ahead of what the command changed in contacts, and an OK answer waits
+// until the journal holds both, so that the change survives a restart.
 template <typename Work>
 ServerUnaryReactor* OnEngineConfigured(CallbackServerContext* context,
                                        runtime::EngineRunner& runner,
                                        journal::JournalObserver* journal,
                                        Work work) {
-  ServerUnaryReactor* reactor = context->DefaultReactor();
-  bool posted = runner.Post([reactor, journal, work = std::move(work)](
-                                core::Engine& engine, core::Time now) mutable {
-    journal::Batch record;
-    Status s = work(engine, now, record);
-    if (!s.ok() || journal == nullptr) return reactor->Finish(s);
-    journal->Configured(
-        std::move(record), [reactor](const absl::Status& written) {
-          reactor->Finish(written.ok() ? Status::OK : NotStored(written));
-        });
-  });
-  if (!posted) reactor->Finish(kShuttingDown);
-  return reactor;
+  return OnEngineDurable(context, runner, journal,
+                         [journal, work = std::move(work)](
+                             core::Engine& engine, core::Time now) mutable {
+                           journal::Batch record;
+                           Status s = work(engine, now, record);
+                           if (s.ok() && journal != nullptr)
+                             journal->Configured(std::move(record));
+                           return s;
+                         });
 }
 
 ServerUnaryReactor* FinishNow(CallbackServerContext* context,

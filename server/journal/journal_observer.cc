@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "server/journal/records.h"
 
@@ -39,7 +40,8 @@ void JournalObserver::OnEvents(const std::vector<core::Event>& events,
   std::sort(touched_.begin(), touched_.end());
   touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
   ClockMap clock(now, std::chrono::system_clock::now());
-  Batch batch;
+  // An administrator's change goes in the same atomic batch.
+  Batch batch = std::exchange(configured_, Batch());
   for (const std::string& id : touched_) {
     auto view = engine.GetContactState(id);
     if (!view.ok()) {
@@ -62,8 +64,8 @@ void JournalObserver::OnEvents(const std::vector<core::Event>& events,
   });
 }
 
-void JournalObserver::Configured(Batch batch, Journal::Done done) {
-  journal_.Append(std::move(batch), std::move(done));
+void JournalObserver::Configured(Batch batch) {
+  configured_.Append(std::move(batch));
 }
 
 void JournalObserver::AfterThisCommand(Journal::Done done) {
@@ -71,6 +73,10 @@ void JournalObserver::AfterThisCommand(Journal::Done done) {
 }
 
 void JournalObserver::OnCommandDone(std::chrono::nanoseconds) {
+  if (!configured_.empty()) {
+    // The command changed no contact.
+    journal_.Append(std::exchange(configured_, Batch()), nullptr);
+  }
   if (after_command_.empty()) return;
   // Batches are written in Append order: this empty one is durable only
   // once everything the command changed is.

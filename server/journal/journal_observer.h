@@ -38,10 +38,11 @@ class JournalObserver final : public runtime::EngineObserver {
   void AfterThisCommand(Journal::Done done);
 
   // For an administrator's change to the configuration: writes `batch`
-  // (its ConfigChange record) now, ahead of what the command changed in
-  // contacts. `done` runs once the journal holds it, as durable as the mode
-  // promises, or with the journal's failure. Reply from `done`.
-  void Configured(Batch batch, Journal::Done done);
+  // (its ConfigChange record) after the command, in one atomic batch with
+  // what the command changed in contacts, so that a crash never keeps one
+  // without the other (a queue deleted once its last contact expired, say).
+  // Reply from AfterThisCommand's `done`.
+  void Configured(Batch batch);
 
   // For each contact the events touched: its latest status, or its end.
   void OnEvents(const std::vector<core::Event>& events, core::Engine& engine,
@@ -53,6 +54,7 @@ class JournalObserver final : public runtime::EngineObserver {
   Journal& journal_;
   const core::Duration retention_;
   std::vector<std::string> touched_;
+  Batch configured_;  // Configured's records, until the command is done
   std::vector<Journal::Done> after_command_;
 };
 

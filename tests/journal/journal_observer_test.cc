@@ -155,5 +155,85 @@ TEST(JournalObserverTest, TheAcknowledgementCarriesTheJournalsAnswer) {
   EXPECT_EQ(result.code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Keeps what is appended, and answers each `done` only when told to.
+class HeldJournal final : public Journal {
+ public:
+  absl::StatusOr<RecoveredState> Recover(WallTime) override {
+    return RecoveredState();
+  }
+  void Append(Batch batch, Done done) override {
+    batches.push_back(std::move(batch));
+    dones.push_back(std::move(done));
+  }
+  absl::Status Flush() override { return absl::OkStatus(); }
+  absl::Status Compact(WallTime) override { return absl::OkStatus(); }
+  JournalStats stats() const override { return {}; }
+  // Answers every `done` held so far, in order.
+  void Release() {
+    for (Done& done : dones) {
+      if (done) done(absl::OkStatus());
+    }
+    dones.clear();
+  }
+
+  std::vector<Batch> batches;
+  std::vector<Done> dones;
+};
+
+std::vector<Batch::Op::Kind> Kinds(const Batch& batch) {
+  std::vector<Batch::Op::Kind> out;
+  for (const Batch::Op& op : batch.ops()) out.push_back(op.kind);
+  return out;
+}
+
+TEST(JournalObserverTest,
+     AnAdministratorsChangeIsWrittenWithItsCommandsEffects) {
+  using Kind = Batch::Op::Kind;
+  HeldJournal journal;
+  EngineHarness h;
+  h.AddQueue(MakeQueue("sales"));
+  ASSERT_TRUE(h.Create(MakeContact("x", "sales")).ok());
+  h.TakeEvents();
+  JournalObserver observer(journal, kRetention);
+
+  // A command that changes the configuration and, through it, a contact
+  // (here: an agent arrives and takes x). One batch holds both, the change
+  // first; the answer waits for it.
+  ConfigChange change;
+  change.set_key("agent/a1");
+  Batch record;
+  record.PutConfig(change);
+  h.AddReadyAgent(MakeAgent("a1"));
+  ASSERT_EQ(h.AgentOf("x"), "a1");
+  observer.Configured(std::move(record));
+  bool answered = false;
+  observer.AfterThisCommand([&](const absl::Status& s) { answered = s.ok(); });
+  observer.OnEvents(h.TakeEvents(), h.engine(), h.now());
+  observer.OnCommandDone(0ns);
+  ASSERT_EQ(journal.batches.size(), 2u);
+  EXPECT_EQ(Kinds(journal.batches[0]),
+            (std::vector<Kind>{Kind::kConfig, Kind::kStatus}));
+  EXPECT_TRUE(journal.batches[1].empty()) << "the answer's barrier";
+  EXPECT_FALSE(answered) << "answered before the journal held the change";
+  journal.Release();
+  EXPECT_TRUE(answered);
+
+  // A change that touches no contact is written when the command is done,
+  // still ahead of the answer.
+  Batch erase;
+  erase.EraseConfig("queue/sales");
+  observer.Configured(std::move(erase));
+  answered = false;
+  observer.AfterThisCommand([&](const absl::Status& s) { answered = s.ok(); });
+  observer.OnCommandDone(0ns);
+  ASSERT_EQ(journal.batches.size(), 4u);
+  EXPECT_EQ(Kinds(journal.batches[2]),
+            (std::vector<Kind>{Kind::kConfigErased}));
+  EXPECT_TRUE(journal.batches[3].empty());
+  EXPECT_FALSE(answered);
+  journal.Release();
+  EXPECT_TRUE(answered);
+}
+
 }  // namespace
 }  // namespace ccroute::journal
