@@ -41,6 +41,18 @@ bool FileUnchanged(const journal::ConfigChange& change,
          MessageDifferencer::Equals(*then, *now);
 }
 
+// Whether the file now has the item `change.key()` as the change left it:
+// the file has taken the change in.
+bool FileAdopted(const journal::ConfigChange& change, const FileConfig& file) {
+  const Message* now = file.Find(change.key());
+  if (now == nullptr || change.deleted()) {
+    return now == nullptr && change.deleted();
+  }
+  std::unique_ptr<Message> value(now->New());
+  return value->ParseFromString(change.value()) &&
+         MessageDifferencer::Equals(*value, *now);
+}
+
 template <typename Proto>
 absl::StatusOr<Proto> Decode(const journal::ConfigChange& change) {
   Proto proto;
@@ -80,7 +92,10 @@ absl::Status Apply(const journal::ConfigChange& change, core::Engine& engine,
     if (agent->id != id) return absl::DataLossError("its id differs");
     return engine.UpsertAgentProfile(*agent, now);
   }
-  if (key == kRoutingPolicyKey && !change.deleted()) {
+  if (key == kRoutingPolicyKey) {
+    if (change.deleted()) {
+      return absl::DataLossError("its record deletes the routing policy");
+    }
     auto proto = Decode<v1::RoutingPolicy>(change);
     if (!proto.ok()) return proto.status();
     auto policy = FromProto(*proto);
@@ -144,6 +159,11 @@ AdminChangesReplay ReplayAdminChanges(
   AdminChangesReplay out;
   std::vector<const journal::ConfigChange*> pending;
   for (const journal::ConfigChange& change : changes) {
+    if (FileAdopted(change, file)) {
+      out.adopted++;
+      out.cleanup.EraseConfig(change.key());
+      continue;
+    }
     if (FileUnchanged(change, file)) {
       pending.push_back(&change);
       continue;

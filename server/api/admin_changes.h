@@ -8,10 +8,11 @@
 // its latest value, or its deletion, together with the item as the file the
 // server was running on had it. A restart on a file that has the item
 // otherwise (edited, added or removed since) lets the file win for that
-// item; an item changed back to what the file has needs no record.
+// item; an item changed back to what the file has needs no record, and a
+// record whose change the file has since taken in is dropped quietly.
 //
-// Thread-safe: plain functions over their arguments; FileConfig is
-// immutable once built.
+// QueueKey, AgentKey, FileConfig and RecordChange are thread-safe (FileConfig
+// is immutable once built); ReplayAdminChanges runs on the engine thread.
 #ifndef CCROUTE_SERVER_API_ADMIN_CHANGES_H_
 #define CCROUTE_SERVER_API_ADMIN_CHANGES_H_
 
@@ -58,6 +59,9 @@ journal::Batch RecordChange(const FileConfig& file, std::string key,
 
 struct AdminChangesReplay {
   int64_t applied = 0;
+  // Not applied, not needed: the file has since taken the change in (the
+  // item is now in the file as the change left it). Its record goes.
+  int64_t adopted = 0;
   // Not applied: the file has the item otherwise than when the change was
   // made, and wins.
   int64_t superseded = 0;

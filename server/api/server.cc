@@ -324,6 +324,7 @@ absl::Status Server::Recover() {
                 {"refused_contacts", report.refused_contacts},
                 {"wal_bytes_dropped", report.wal_bytes_dropped},
                 {"admin_changes_applied", admin.applied},
+                {"admin_changes_adopted", admin.adopted},
                 {"admin_changes_superseded", admin.superseded},
                 {"admin_changes_failed", admin.failed},
                 {"problems", report.problems.size()},
@@ -338,6 +339,7 @@ absl::Status Server::Recover() {
                  {{"problem", problem}});
   }
   recovery_ = std::move(report);
+  admin_changes_ = std::move(admin);
   compactor_ = std::thread([this] { RunCompactions(); });
   return absl::OkStatus();
 }

@@ -82,6 +82,11 @@ class Server {
   const std::optional<journal::RecoveryReport>& recovery() const {
     return recovery_;
   }
+  // What the start made of the administrators' changes the journal kept;
+  // empty without a journal.
+  const std::optional<AdminChangesReplay>& admin_changes() const {
+    return admin_changes_;
+  }
   const TimeMapper& clock() const { return clock_; }
 
  private:
@@ -111,6 +116,7 @@ class Server {
   std::unique_ptr<journal::Journal> journal_;
   std::unique_ptr<journal::JournalObserver> journal_observer_;
   std::optional<journal::RecoveryReport> recovery_;
+  std::optional<AdminChangesReplay> admin_changes_;  // its cleanup moved out
   ContactsService contacts_;
   AgentsService agents_;
   SupervisorService supervisor_;

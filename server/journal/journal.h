@@ -2,7 +2,7 @@
 // contact it accepted.
 //
 // What it holds. Not a history but the latest state of every live contact
-// and every idempotency key still in force, under three kinds of key:
+// and every idempotency key still in force, under four kinds of key:
 //   c<id>  Contact        the create request, written once with a creation
 //                         sequence number (the journal's own order);
 //   s<id>  ContactStatus  state, queue, agent, arrival, entry into the queue,

@@ -1,8 +1,10 @@
 // Rebuilds the routing engine from a journal when ccrouted starts: the
-// queues and agent profiles come from the configuration first, then every
-// live contact goes back where it was (see Engine::RestoreContact) and every
-// idempotency key still in force is remembered again. Engine thread only
-// (call it before the engine serves anything).
+// queues and agent profiles come from the configuration first, then the
+// administrators' changes the journal kept (RecoveredState::config, applied
+// by the server: api/admin_changes.h, not here), then every live contact
+// goes back where it was (see Engine::RestoreContact) and every idempotency
+// key still in force is remembered again. Engine thread only (call it
+// before the engine serves anything).
 #ifndef CCROUTE_SERVER_JOURNAL_RECOVERY_H_
 #define CCROUTE_SERVER_JOURNAL_RECOVERY_H_
 
@@ -49,7 +51,8 @@ struct RecoveryReport {
   Batch cleanup;
 };
 
-// Restores `state` into `engine` at engine time `now`, the wall clock
+// Restores `state`'s contacts and idempotency keys (not its config, which
+// must be applied before) into `engine` at engine time `now`, the wall clock
 // reading `wall_now`; an ended contact's key expires
 // `idempotency_retention` after it ends (EngineLimits). Takes the records
 // by value and frees each once restored, so that the engine's copies reuse
@@ -58,7 +61,9 @@ RecoveryReport Restore(RecoveredState state, core::Engine& engine,
                        core::Time now, WallTime wall_now,
                        core::Duration idempotency_retention);
 
-// Journal::Recover, then Restore. The journal's error if it cannot be read.
+// Journal::Recover, then Restore, leaving out any administrators' changes:
+// for a journal of contacts only (tests, benchmarks). The journal's error if
+// it cannot be read.
 absl::StatusOr<RecoveryReport> RecoverEngine(
     Journal& journal, core::Engine& engine, core::Time now, WallTime wall_now,
     core::Duration idempotency_retention);

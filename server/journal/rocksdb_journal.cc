@@ -443,9 +443,8 @@ absl::StatusOr<RecoveredState> RocksDbJournal::Recover(WallTime now) {
 
   // RocksDB returns the keys in order (its default bytewise comparator):
   // every c<id> by id, then every e<id> and k<key>, then every s<id>, by id
-  // again. So
-  // each status finds its contact by one walk over the contacts read
-  // before it, with no map of every id (a million at the largest).
+  // again. So each status finds its contact by one walk over the contacts
+  // read before it, with no map of every id (a million at the largest).
   std::vector<JournaledContact> contacts;  // by id
   std::vector<bool> has_status;
   size_t next_contact = 0;  // the first one a later status can belong to

@@ -65,6 +65,21 @@ std::optional<int64_t> TargetSeconds(TestServer& server,
   return std::nullopt;
 }
 
+// What the start made of the journaled changes, as {applied, adopted,
+// superseded, failed}.
+std::vector<int64_t> Replayed(TestServer& server) {
+  const auto& replay = server.server().admin_changes();
+  EXPECT_TRUE(replay.has_value());
+  if (!replay.has_value()) return {};
+  return {replay->applied, replay->adopted, replay->superseded, replay->failed};
+}
+
+grpc::Status UpsertQueue(TestServer& server, const core::QueueConfig& queue) {
+  v1::Queue reply;
+  return server.admin()->UpsertQueue(Deadline().get(), api::ToProto(queue),
+                                     &reply);
+}
+
 v1::Contact Get(TestServer& server, const std::string& id) {
   v1::GetContactRequest r;
   r.set_contact_id(id);
@@ -81,11 +96,8 @@ TEST(AdminRestartTest, ChangesMadeOverTheApiSurviveARestart) {
   {
     TestServer server(file);
     auto admin = server.admin();
-    v1::Queue vip = api::ToProto(WithTarget("vip", 10s));
-    v1::Queue reply;
-    ASSERT_TRUE(admin->UpsertQueue(Deadline().get(), vip, &reply).ok());
-    v1::Queue calls = api::ToProto(WithTarget("calls", 30s));
-    ASSERT_TRUE(admin->UpsertQueue(Deadline().get(), calls, &reply).ok());
+    ASSERT_TRUE(UpsertQueue(server, WithTarget("vip", 10s)).ok());
+    ASSERT_TRUE(UpsertQueue(server, WithTarget("calls", 30s)).ok());
     v1::DeleteQueueRequest del;
     del.set_name("old");
     v1::DeleteQueueResponse deleted;
@@ -108,6 +120,7 @@ TEST(AdminRestartTest, ChangesMadeOverTheApiSurviveARestart) {
   }
   {
     TestServer server(file);
+    EXPECT_THAT(Replayed(server), ElementsAre(5, 0, 0, 0));
     EXPECT_THAT(QueueNames(server), ElementsAre("calls", "vip"));
     EXPECT_EQ(TargetSeconds(server, "vip"), 10);
     EXPECT_EQ(TargetSeconds(server, "calls"), 30);
@@ -124,11 +137,13 @@ TEST(AdminRestartTest, ChangesMadeOverTheApiSurviveARestart) {
     EXPECT_TRUE(server.CheckInvariants().ok());
   }
   // The file now has vip with its own target, and calls as before: the
-  // file wins for vip only; the caller stays in vip.
+  // file wins for vip only, and vip's record goes at the first start; the
+  // caller stays in vip.
   api::ResolvedConfig edited = OnJournal(
       dir.path(), {Queue("calls"), Queue("old"), WithTarget("vip", 25s)});
   for (int start = 0; start < 2; ++start) {
     TestServer server(edited);
+    EXPECT_THAT(Replayed(server), ElementsAre(4, 0, start == 0 ? 1 : 0, 0));
     EXPECT_THAT(QueueNames(server), ElementsAre("calls", "vip"));
     EXPECT_EQ(TargetSeconds(server, "vip"), 25);
     EXPECT_EQ(TargetSeconds(server, "calls"), 30);
@@ -141,20 +156,123 @@ TEST(AdminRestartTest, AnItemChangedBackToTheFileFollowsTheFileAgain) {
   api::ResolvedConfig file = OnJournal(dir.path(), {Queue("calls")});
   {
     TestServer server(file);
-    v1::Queue reply;
-    ASSERT_TRUE(server.admin()
-                    ->UpsertQueue(Deadline().get(),
-                                  api::ToProto(WithTarget("calls", 30s)),
-                                  &reply)
-                    .ok());
-    ASSERT_TRUE(server.admin()
-                    ->UpsertQueue(Deadline().get(),
-                                  api::ToProto(Queue("calls")), &reply)
-                    .ok());
+    ASSERT_TRUE(UpsertQueue(server, WithTarget("calls", 30s)).ok());
+    ASSERT_TRUE(UpsertQueue(server, Queue("calls")).ok());
   }
   // No record is left for calls: an edit of the file takes effect.
   TestServer server(OnJournal(dir.path(), {WithTarget("calls", 45s)}));
+  EXPECT_THAT(Replayed(server), ElementsAre(0, 0, 0, 0));
   EXPECT_EQ(TargetSeconds(server, "calls"), 45);
+}
+
+TEST(AdminRestartTest, AChangeTheFileHasTakenInIsDroppedQuietly) {
+  journal::testing::TempDir dir;
+  {
+    TestServer server(OnJournal(dir.path(), {Queue("calls")}));
+    ASSERT_TRUE(UpsertQueue(server, WithTarget("calls", 30s)).ok());
+    v1::DeleteAgentProfileRequest del;
+    del.set_id("ann");
+    v1::DeleteAgentProfileResponse deleted;
+    ASSERT_TRUE(server.admin()
+                    ->DeleteAgentProfile(Deadline().get(), del, &deleted)
+                    .ok());
+  }
+  // The file now says what the administrator did: calls at 30 s, no ann.
+  api::ResolvedConfig caught_up =
+      OnJournal(dir.path(), {WithTarget("calls", 30s)});
+  caught_up.agents.clear();
+  for (int start = 0; start < 2; ++start) {
+    TestServer server(caught_up);
+    EXPECT_THAT(Replayed(server), ElementsAre(0, start == 0 ? 2 : 0, 0, 0));
+    EXPECT_EQ(TargetSeconds(server, "calls"), 30);
+    EXPECT_THAT(AgentIds(server), ElementsAre());
+  }
+}
+
+TEST(AdminRestartTest, AFileItemDeletedAndMadeAgainComesBackAsMadeAgain) {
+  journal::testing::TempDir dir;
+  api::ResolvedConfig file = OnJournal(dir.path(), {Queue("calls")});
+  {
+    TestServer server(file);
+    v1::DeleteQueueRequest del;
+    del.set_name("calls");
+    v1::DeleteQueueResponse deleted;
+    ASSERT_TRUE(
+        server.admin()->DeleteQueue(Deadline().get(), del, &deleted).ok());
+    ASSERT_TRUE(UpsertQueue(server, WithTarget("calls", 30s)).ok());
+  }
+  TestServer server(file);
+  EXPECT_THAT(Replayed(server), ElementsAre(1, 0, 0, 0));
+  EXPECT_THAT(QueueNames(server), ElementsAre("calls"));
+  EXPECT_EQ(TargetSeconds(server, "calls"), 30);
+}
+
+TEST(AdminRestartTest, AnAgentTheFileChangedSinceFollowsTheFile) {
+  journal::testing::TempDir dir;
+  api::ResolvedConfig file = OnJournal(dir.path(), {Queue("calls")});
+  {
+    TestServer server(file);
+    v1::AgentProfile ann = api::ToProto(Agent("ann", 30s));
+    v1::AgentProfile reply;
+    ASSERT_TRUE(
+        server.admin()->UpsertAgentProfile(Deadline().get(), ann, &reply).ok());
+  }
+  // Someone gave ann a 10 s wrap-up in the file meanwhile.
+  api::ResolvedConfig edited = file;
+  edited.agents = {Agent("ann", 10s)};
+  TestServer server(edited);
+  EXPECT_THAT(Replayed(server), ElementsAre(0, 0, 1, 0));
+  v1::ListAgentProfilesResponse agents;
+  ASSERT_TRUE(
+      server.admin()->ListAgentProfiles(Deadline().get(), {}, &agents).ok());
+  ASSERT_EQ(agents.agents_size(), 1);
+  EXPECT_EQ(api::ToProto(Agent("ann", 10s)).SerializeAsString(),
+            agents.agents(0).SerializeAsString());
+}
+
+TEST(AdminRestartTest, RefusedChangesLeaveNothingInTheJournal) {
+  journal::testing::TempDir dir;
+  api::ResolvedConfig file = OnJournal(dir.path(), {Queue("calls")});
+  {
+    TestServer server(file);
+    auto admin = server.admin();
+    v1::Contact contact;
+    ASSERT_TRUE(server.contacts()
+                    ->CreateContact(Deadline().get(), NewContact("c1", "calls"),
+                                    &contact)
+                    .ok());
+    v1::Queue bad = api::ToProto(WithTarget("calls", 30s));
+    bad.set_agent_selection("loudest");
+    v1::Queue reply;
+    EXPECT_EQ(admin->UpsertQueue(Deadline().get(), bad, &reply).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    v1::DeleteQueueRequest del;
+    del.set_name("calls");  // holds c1
+    v1::DeleteQueueResponse deleted;
+    EXPECT_EQ(admin->DeleteQueue(Deadline().get(), del, &deleted).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+    del.set_name("nowhere");
+    EXPECT_EQ(admin->DeleteQueue(Deadline().get(), del, &deleted).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    v1::DeleteAgentProfileRequest gone;
+    gone.set_id("nobody");
+    v1::DeleteAgentProfileResponse gone_reply;
+    EXPECT_EQ(admin->DeleteAgentProfile(Deadline().get(), gone, &gone_reply)
+                  .error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    v1::RoutingPolicy policy;
+    ASSERT_TRUE(admin->GetRoutingPolicy(Deadline().get(), {}, &policy).ok());
+    policy.set_contact_selection("loudest");
+    v1::RoutingPolicy got;
+    EXPECT_EQ(
+        admin->SetRoutingPolicy(Deadline().get(), policy, &got).error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  TestServer server(file);
+  EXPECT_THAT(Replayed(server), ElementsAre(0, 0, 0, 0));
+  EXPECT_THAT(QueueNames(server), ElementsAre("calls"));
+  EXPECT_EQ(TargetSeconds(server, "calls"), 20);  // the default
+  EXPECT_EQ(Get(server, "c1").queue(), "calls");
 }
 
 }  // namespace
