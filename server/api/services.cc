@@ -59,23 +59,25 @@ ServerUnaryReactor* OnEngineDurable(CallbackServerContext* context,
 }
 
 // As OnEngineDurable, for an administrator's change to the configuration:
-// `work` also says what the journal keeps of it (RecordChange), written
-// ahead of what the command changed in contacts, and an OK answer waits
-// until the journal holds both, so that the change survives a restart.
+// `work` also says what the journal keeps of it (RecordChange), written in
+// one atomic batch with what the command changed in contacts, and an OK
+// answer waits until the journal holds it, so that the change survives a
+// restart.
 template <typename Work>
 ServerUnaryReactor* OnEngineConfigured(CallbackServerContext* context,
                                        runtime::EngineRunner& runner,
                                        journal::JournalObserver* journal,
                                        Work work) {
-  return OnEngineDurable(context, runner, journal,
-                         [journal, work = std::move(work)](
-                             core::Engine& engine, core::Time now) mutable {
-                           journal::Batch record;
-                           Status s = work(engine, now, record);
-                           if (s.ok() && journal != nullptr)
-                             journal->Configured(std::move(record));
-                           return s;
-                         });
+  auto configure = [journal, work = std::move(work)](core::Engine& engine,
+                                                     core::Time now) mutable {
+    journal::Batch record;
+    Status s = work(engine, now, record);
+    if (s.ok() && journal != nullptr) {
+      journal->Configured(std::move(record));
+    }
+    return s;
+  };
+  return OnEngineDurable(context, runner, journal, std::move(configure));
 }
 
 ServerUnaryReactor* FinishNow(CallbackServerContext* context,

@@ -198,8 +198,9 @@ class Journal {
   // Reads the journal back; call once, before the first Append. `now`
   // decides which idempotency keys expired.
   virtual absl::StatusOr<RecoveredState> Recover(WallTime now) = 0;
-  // Queues `batch`; `done` runs once it is as durable as the mode promises,
-  // or with the error that failed the journal (then the server must stop).
+  // Queues `batch`; `done` (may be empty) runs once it is as durable as the
+  // mode promises, or with the error that failed the journal (then the
+  // server must stop).
   // Batches are written in the order of their Append calls.
   // FAILED_PRECONDITION to `done` before Recover.
   virtual void Append(Batch batch, Done done) = 0;

@@ -37,8 +37,9 @@ class JournalObserver final : public runtime::EngineObserver {
   // from `done`.
   void AfterThisCommand(Journal::Done done);
 
-  // For an administrator's change to the configuration: writes `batch`
-  // (its ConfigChange record) after the command, in one atomic batch with
+  // For an administrator's change to the configuration, from within the
+  // command (run by the EngineRunner) that made it: writes `batch` (its
+  // ConfigChange record) once the command is done, in one atomic batch with
   // what the command changed in contacts, so that a crash never keeps one
   // without the other (a queue deleted once its last contact expired, say).
   // Reply from AfterThisCommand's `done`.
@@ -47,7 +48,9 @@ class JournalObserver final : public runtime::EngineObserver {
   // For each contact the events touched: its latest status, or its end.
   void OnEvents(const std::vector<core::Event>& events, core::Engine& engine,
                 core::Time now) override;
-  // Appends the barriers AfterThisCommand asked for, behind OnEvents' batch.
+  // Appends what Configured holds if OnEvents did not (the command changed
+  // no contact), then the barriers AfterThisCommand asked for, behind
+  // OnEvents' batch.
   void OnCommandDone(std::chrono::nanoseconds busy) override;
 
  private:

@@ -62,7 +62,7 @@ RecoveryReport Restore(RecoveredState state, core::Engine& engine,
                        core::Duration idempotency_retention);
 
 // Journal::Recover, then Restore, leaving out any administrators' changes:
-// for a journal of contacts only (tests, benchmarks). The journal's error if
+// for a journal of contacts only (tests). The journal's error if
 // it cannot be read.
 absl::StatusOr<RecoveryReport> RecoverEngine(
     Journal& journal, core::Engine& engine, core::Time now, WallTime wall_now,

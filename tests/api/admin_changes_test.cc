@@ -213,6 +213,35 @@ TEST(AdminChangesTest, TheFileWinsForAnItemItChangedSince) {
   EXPECT_TRUE(again.replay.cleanup.empty());
 }
 
+TEST(AdminChangesTest, AChangeTheFileHasTakenInIsErasedQuietly) {
+  ResolvedConfig before = File({Queue("sales"), Queue("gone")}, {Agent("ann")});
+  Records records(before);
+  records.Upsert(Queue("sales", 30s));  // the file says 30 s after
+  records.Upsert(Queue("vip", 10s));    // the file adds vip as made
+  records.DeleteQueue("gone");          // the file drops gone after
+  records.DeleteAgent("ann");           // the file edits ann after
+  journal::ConfigChange garbage = records.kept()[1];
+  garbage.set_value("\xff\xff not a queue");  // never equal to the file's
+  std::vector<journal::ConfigChange> kept = records.kept();
+  kept[1] = garbage;
+  ResolvedConfig after = File({Queue("sales", 30s), Queue("vip", 10s)},
+                              {Agent("ann", {"french"})});
+
+  Restarted r(after, kept);
+  EXPECT_EQ(r.replay.adopted, 2);  // sales, gone
+  EXPECT_EQ(r.replay.superseded,
+            2);  // vip (a garbled value is not the file's), ann
+  EXPECT_EQ(r.replay.applied, 0);
+  EXPECT_THAT(r.erased(), ElementsAre("queue/sales", "queue/vip", "queue/gone",
+                                      "agent/ann"));
+  ASSERT_EQ(r.replay.problems.size(), 2u) << "adopted changes are not problems";
+  EXPECT_THAT(r.replay.problems[0], HasSubstr("queue 'vip'"));
+  EXPECT_THAT(r.replay.problems[1], HasSubstr("agent 'ann'"));
+  EXPECT_THAT(r.queues(), ElementsAre("sales", "vip"));
+  EXPECT_EQ(r.target("sales"), 30s);
+  EXPECT_THAT(r.agents(), ElementsAre("ann"));
+}
+
 TEST(AdminChangesTest, AChangeTheEngineRefusesNowIsDroppedAndSaidWhy) {
   ResolvedConfig file = File({Queue("sales")});
   Records records(file);

@@ -246,6 +246,12 @@ TEST(AdminRestartTest, RefusedChangesLeaveNothingInTheJournal) {
     v1::Queue reply;
     EXPECT_EQ(admin->UpsertQueue(Deadline().get(), bad, &reply).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
+    v1::Queue chat_only = api::ToProto(Queue("calls"));
+    chat_only.clear_channels();
+    chat_only.add_channels(v1::CHANNEL_CHAT);  // c1 is a call
+    EXPECT_EQ(
+        admin->UpsertQueue(Deadline().get(), chat_only, &reply).error_code(),
+        grpc::StatusCode::FAILED_PRECONDITION);
     v1::DeleteQueueRequest del;
     del.set_name("calls");  // holds c1
     v1::DeleteQueueResponse deleted;
