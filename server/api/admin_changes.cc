@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -28,6 +29,45 @@ std::string Describe(std::string_view key) {
   return "'" + std::string(key) + "'";
 }
 
+// `bytes` decoded as `Proto`, in the engine's form (FromProto).
+template <typename Proto>
+auto FromBytes(const std::string& bytes)
+    -> decltype(FromProto(std::declval<const Proto&>())) {
+  Proto proto;
+  if (!proto.ParseFromString(bytes)) {
+    return absl::DataLossError("its record does not decode");
+  }
+  return FromProto(proto);
+}
+
+// `bytes` decoded as `Proto` and passed through the engine's form; null if
+// it does not decode or FromProto refuses it.
+template <typename Proto>
+std::unique_ptr<Message> RoundTrip(const std::string& bytes) {
+  auto item = FromBytes<Proto>(bytes);
+  if (!item.ok()) return nullptr;
+  return std::make_unique<Proto>(ToProto(*item));
+}
+
+// The item `key` recorded as `bytes`, as this version spells it: a field a
+// record from an earlier version lacks takes its default, as in the file's
+// items (FileConfig), so that an upgrade alone changes no comparison. Null
+// if it does not decode.
+std::unique_ptr<Message> Canonical(std::string_view key,
+                                   const std::string& bytes) {
+  if (key.starts_with(kQueuePrefix)) return RoundTrip<v1::Queue>(bytes);
+  if (key.starts_with(kAgentPrefix)) return RoundTrip<v1::AgentProfile>(bytes);
+  if (key == kRoutingPolicyKey) return RoundTrip<v1::RoutingPolicy>(bytes);
+  return nullptr;
+}
+
+// Whether `recorded` (bytes of the item `key`) is what `now` is.
+bool Same(std::string_view key, const std::string& recorded,
+          const Message& now) {
+  std::unique_ptr<Message> then = Canonical(key, recorded);
+  return then != nullptr && MessageDifferencer::Equals(*then, now);
+}
+
 // Whether the file has the item `change.key()` as it had when the change
 // was made.
 bool FileUnchanged(const journal::ConfigChange& change,
@@ -36,9 +76,7 @@ bool FileUnchanged(const journal::ConfigChange& change,
   if (now == nullptr || !change.file_had()) {
     return (now == nullptr) == !change.file_had();
   }
-  std::unique_ptr<Message> then(now->New());
-  return then->ParseFromString(change.file_value()) &&
-         MessageDifferencer::Equals(*then, *now);
+  return Same(change.key(), change.file_value(), *now);
 }
 
 // Whether the file now has the item `change.key()` as the change left it:
@@ -48,18 +86,7 @@ bool FileAdopted(const journal::ConfigChange& change, const FileConfig& file) {
   if (now == nullptr || change.deleted()) {
     return now == nullptr && change.deleted();
   }
-  std::unique_ptr<Message> value(now->New());
-  return value->ParseFromString(change.value()) &&
-         MessageDifferencer::Equals(*value, *now);
-}
-
-template <typename Proto>
-absl::StatusOr<Proto> Decode(const journal::ConfigChange& change) {
-  Proto proto;
-  if (!proto.ParseFromString(change.value())) {
-    return absl::DataLossError("its record does not decode");
-  }
-  return proto;
+  return Same(change.key(), change.value(), *now);
 }
 
 // Applies one change to the engine.
@@ -72,9 +99,7 @@ absl::Status Apply(const journal::ConfigChange& change, core::Engine& engine,
       absl::Status s = engine.DeleteQueue(name, now);
       return absl::IsNotFound(s) ? absl::OkStatus() : s;
     }
-    auto proto = Decode<v1::Queue>(change);
-    if (!proto.ok()) return proto.status();
-    auto queue = FromProto(*proto);
+    auto queue = FromBytes<v1::Queue>(change.value());
     if (!queue.ok()) return queue.status();
     if (queue->name != name) return absl::DataLossError("its name differs");
     return engine.UpsertQueue(*queue, now);
@@ -85,9 +110,7 @@ absl::Status Apply(const journal::ConfigChange& change, core::Engine& engine,
       absl::Status s = engine.DeleteAgentProfile(id, now);
       return absl::IsNotFound(s) ? absl::OkStatus() : s;
     }
-    auto proto = Decode<v1::AgentProfile>(change);
-    if (!proto.ok()) return proto.status();
-    auto agent = FromProto(*proto);
+    auto agent = FromBytes<v1::AgentProfile>(change.value());
     if (!agent.ok()) return agent.status();
     if (agent->id != id) return absl::DataLossError("its id differs");
     return engine.UpsertAgentProfile(*agent, now);
@@ -96,9 +119,7 @@ absl::Status Apply(const journal::ConfigChange& change, core::Engine& engine,
     if (change.deleted()) {
       return absl::DataLossError("its record deletes the routing policy");
     }
-    auto proto = Decode<v1::RoutingPolicy>(change);
-    if (!proto.ok()) return proto.status();
-    auto policy = FromProto(*proto);
+    auto policy = FromBytes<v1::RoutingPolicy>(change.value());
     if (!policy.ok()) return policy.status();
     return engine.SetRoutingPolicy(*policy, now);
   }

@@ -242,6 +242,33 @@ TEST(AdminChangesTest, AChangeTheFileHasTakenInIsErasedQuietly) {
   EXPECT_THAT(r.agents(), ElementsAre("ann"));
 }
 
+// A record written by an earlier version that lacked a field (here: the
+// queue's channels, which ToProto always lists and FromProto defaults to
+// all) compares as that field's default, so an upgrade alone neither lets
+// the file win nor hides an adopted change.
+TEST(AdminChangesTest, ARecordWithoutALaterFieldComparesAsItsDefault) {
+  ResolvedConfig file = File({Queue("sales"), Queue("support")});
+  Records records(file);
+  records.Upsert(Queue("sales", 30s));
+  records.Upsert(Queue("support", 40s));
+  std::vector<journal::ConfigChange> older = records.kept();
+  for (journal::ConfigChange& c : older) {
+    for (std::string* bytes : {c.mutable_value(), c.mutable_file_value()}) {
+      v1::Queue q;
+      ASSERT_TRUE(q.ParseFromString(*bytes));
+      ASSERT_GT(q.channels_size(), 0);
+      q.clear_channels();
+      *bytes = q.SerializeAsString();
+    }
+  }
+  // support has since been set in the file as the administrator left it.
+  Restarted r(File({Queue("sales"), Queue("support", 40s)}), older);
+  EXPECT_EQ(r.replay.applied, 1);
+  EXPECT_EQ(r.replay.adopted, 1);
+  EXPECT_EQ(r.replay.superseded, 0);
+  EXPECT_EQ(r.target("sales"), 30s);
+}
+
 TEST(AdminChangesTest, AChangeTheEngineRefusesNowIsDroppedAndSaidWhy) {
   ResolvedConfig file = File({Queue("sales")});
   Records records(file);
