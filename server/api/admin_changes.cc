@@ -61,32 +61,27 @@ std::unique_ptr<Message> Canonical(std::string_view key,
   return nullptr;
 }
 
-// Whether `recorded` (bytes of the item `key`) is what `now` is.
-bool Same(std::string_view key, const std::string& recorded,
-          const Message& now) {
-  std::unique_ptr<Message> then = Canonical(key, recorded);
-  return then != nullptr && MessageDifferencer::Equals(*then, now);
+// Whether `file` has the item `key` as a record says: as `bytes`, or
+// absent when `present` is false.
+bool FileHas(const FileConfig& file, std::string_view key, bool present,
+             const std::string& bytes) {
+  const Message* now = file.Find(key);
+  if (now == nullptr || !present) return now == nullptr && !present;
+  std::unique_ptr<Message> recorded = Canonical(key, bytes);
+  return recorded != nullptr && MessageDifferencer::Equals(*recorded, *now);
 }
 
 // Whether the file has the item `change.key()` as it had when the change
 // was made.
 bool FileUnchanged(const journal::ConfigChange& change,
                    const FileConfig& file) {
-  const Message* now = file.Find(change.key());
-  if (now == nullptr || !change.file_had()) {
-    return (now == nullptr) == !change.file_had();
-  }
-  return Same(change.key(), change.file_value(), *now);
+  return FileHas(file, change.key(), change.file_had(), change.file_value());
 }
 
 // Whether the file now has the item `change.key()` as the change left it:
 // the file has taken the change in.
 bool FileAdopted(const journal::ConfigChange& change, const FileConfig& file) {
-  const Message* now = file.Find(change.key());
-  if (now == nullptr || change.deleted()) {
-    return now == nullptr && change.deleted();
-  }
-  return Same(change.key(), change.value(), *now);
+  return FileHas(file, change.key(), !change.deleted(), change.value());
 }
 
 // Applies one change to the engine.
